@@ -1,0 +1,40 @@
+#ifndef TICKETD_COMPOSE_H
+#define TICKETD_COMPOSE_H
+
+#include <glib.h>
+
+/*
+ * Building outgoing mail with GMime.  Header values are UTF-8; non-ASCII
+ * ones are RFC 2047-encoded by GMime, and CR/LF inside any value is
+ * replaced by a space, so no value can inject a header.
+ */
+struct compose_mail {
+	const char *from_name;		/* may be NULL or "" */
+	const char *from_addr;
+	const char *to_name;		/* may be NULL */
+	const char *to_addr;
+	const char *subject;
+	const char *in_reply_to;	/* msg-id without <>, may be NULL */
+	const GPtrArray *references;	/* char * msg-ids without <>, oldest
+					   first; may be NULL */
+	const GPtrArray *headers;	/* extra "Name: value" lines; may be
+					   NULL */
+	const char *auto_submitted;	/* e.g. "auto-replied"; NULL: none */
+	const char *text;		/* text/plain body, UTF-8 */
+	const char *html;		/* NULL: text only, else the mail is
+					   multipart/alternative */
+};
+
+/* Return a new unique Message-ID (without <>) in domain. */
+char *compose_message_id(const char *domain);
+
+/* Build the mail with Message-ID message_id (without <>) and a Date of now.
+   Returns the whole mail with CRLF line ends as new bytes. */
+GBytes *compose_build(const struct compose_mail *mail,
+		      const char *message_id);
+
+/* Return a new copy of value with CR, LF and other control characters
+   replaced by spaces. */
+char *compose_header_value(const char *value);
+
+#endif

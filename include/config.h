@@ -1,0 +1,67 @@
+#ifndef TICKETD_CONFIG_H
+#define TICKETD_CONFIG_H
+
+#include <glib.h>
+
+/* Exit status for configuration errors (sysexits.h EX_CONFIG). */
+#define CONFIG_EXIT 78
+
+enum config_tls {
+	CONFIG_TLS_NONE = 0,	/* plain text */
+	CONFIG_TLS_STARTTLS,	/* plain connect, then STARTTLS (required) */
+	CONFIG_TLS_TLS,		/* implicit TLS (imaps://, smtps://) */
+};
+
+struct config_smtp {
+	char *url;		/* smtp://host:port or smtps://host:port */
+	gboolean starttls;	/* require STARTTLS on smtp:// */
+	gboolean verify;	/* verify the server certificate */
+	char *user;		/* NULL: no AUTH */
+	char *password;
+	char *from;		/* "Name <addr>" as written */
+	char *from_name;	/* display part of from, may be "" */
+	char *from_addr;	/* addr-spec part of from */
+	int timeout_seconds;
+	int max_retry_hours;	/* give up on a queued mail after this */
+};
+
+struct config_mailbox {
+	char *name;		/* the section name: queue name */
+	char *imap_url;		/* as written */
+	char *host;
+	int port;
+	char *folder;		/* decoded path of the URL, default INBOX */
+	char *user;
+	char *password;
+	enum config_tls tls;
+	gboolean verify;
+	char *address;		/* the support address of this queue */
+	char *display_name;	/* "name" key, else from_name of [smtp] */
+	char *tag;		/* NULL: "[#123]"; else "[TAG #123]" */
+	int poll_seconds;
+	char *processed_folder;	/* NULL: mark \Seen instead of moving */
+	int batch_size;		/* messages per UID FETCH */
+	gboolean ack;		/* send acknowledgements (default yes) */
+};
+
+struct config {
+	char *path;		/* the file it was read from */
+	char *db_path;
+	char *templates_dir;
+	struct config_smtp smtp;
+	GPtrArray *mailboxes;	/* struct config_mailbox *, file order */
+};
+
+/* Read and check the file at path.  Returns a new config (free with
+   config_free()) or NULL with *error_r set to a newly allocated one-line
+   message naming the file, group and key at fault. */
+struct config *config_load(const char *path, char **error_r);
+
+/* Free config and all it owns; config_free(NULL) is a no-op. */
+void config_free(struct config *config);
+
+/* Return the mailbox called name (borrowed), or NULL. */
+struct config_mailbox *config_mailbox_find(const struct config *config,
+					   const char *name);
+
+#endif

@@ -1,0 +1,42 @@
+#ifndef TICKETD_INGEST_H
+#define TICKETD_INGEST_H
+
+#include <stdint.h>
+#include <glib.h>
+
+#include "config.h"
+#include "store.h"
+#include "template.h"
+
+/*
+ * Ingest: one raw mail → parsed → threaded → stored on its ticket, with
+ * the acknowledgement queued in the outbox, all in one transaction.
+ */
+struct ingest {
+	const struct config *config;	/* borrowed */
+	struct store *store;		/* borrowed */
+	struct template_set *templates;	/* borrowed */
+};
+
+enum ingest_result {
+	INGEST_STORED = 0,	/* a new message on a new or existing ticket */
+	INGEST_DUPLICATE,	/* its Message-ID was already stored */
+};
+
+/* Where the mail came from on the IMAP server; its mailbox state is
+   advanced in the same transaction.  NULL for mail from stdin. */
+struct ingest_position {
+	uint32_t uidvalidity;
+	uint32_t uid;
+};
+
+/* Store the mail of len bytes that arrived in mailbox mb.  Returns 0 with
+   *result_r and *ticket_id_r set, or -1 (nothing stored: the store
+   failed; retry later) with *error_r set. */
+int ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
+		   const char *data, size_t len,
+		   const struct ingest_position *pos,
+		   enum ingest_result *result_r, gint64 *ticket_id_r,
+		   char **error_r);
+
+#endif

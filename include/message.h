@@ -1,0 +1,87 @@
+#ifndef TICKETD_MESSAGE_H
+#define TICKETD_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+/*
+ * A parsed mail.  message_parse() never fails: whatever could not be read is
+ * left empty and described in parse_error, and the raw bytes are always kept,
+ * so a message that defeats the parser is still stored whole.
+ *
+ * Every string is owned by the message, NUL-terminated and valid UTF-8
+ * (header values additionally carry no CR or LF).  Strings that are absent
+ * are NULL unless the field comment says otherwise.
+ */
+
+struct message_attachment {
+	char *filename;		/* sanitised basename, never NULL ("" if none) */
+	char *content_type;	/* "type/subtype", lower case */
+	gsize size;		/* decoded size in bytes */
+	GBytes *content;	/* decoded content */
+};
+
+struct message_address {
+	char *name;		/* display name, UTF-8, may be "" */
+	char *addr;		/* addr-spec, lower-cased domain, never NULL */
+};
+
+struct message {
+	GBytes *raw;		/* the message exactly as received */
+
+	char *message_id;	/* without <>; never NULL */
+	gboolean message_id_synthetic; /* TRUE: made from a hash of raw */
+	char *in_reply_to;	/* first msg-id in In-Reply-To, without <> */
+	GPtrArray *references;	/* char *, without <>, in header order
+				   (oldest first); never NULL */
+
+	char *subject;		/* decoded, never NULL ("" if none) */
+	struct message_address from;	/* from.addr "" when none */
+	GPtrArray *to;		/* struct message_address *; never NULL */
+	GPtrArray *cc;		/* struct message_address *; never NULL */
+	struct message_address reply_to; /* addr NULL when absent */
+	char *return_path;	/* Return-Path addr-spec; "" for <>,
+				   NULL when the header is absent */
+	gint64 date;		/* Date: as Unix time; 0 when absent/bad */
+
+	/* Headers used to recognise automatic mail (RFC 3834 and friends),
+	   raw values with CR/LF removed, NULL when absent. */
+	char *auto_submitted;
+	char *precedence;
+	char *list_id;
+	char *x_autoreply;	/* X-Autoreply or X-Autorespond */
+	char *x_loop;		/* X-Loop / X-Ticketd-Loop */
+	char *content_language;
+	char *thread_index;	/* Outlook Thread-Index */
+	gboolean is_dsn;	/* multipart/report; report-type=delivery-status */
+
+	char *body;		/* readable text: text/plain, else HTML made
+				   into text; never NULL (may be "") */
+	gboolean body_from_html; /* TRUE when body was converted from HTML */
+	GPtrArray *attachments;	/* struct message_attachment *; never NULL */
+
+	char *parse_error;	/* NULL, or what could not be read */
+};
+
+/* Parse raw mail of len bytes.  Always returns a new message (owned by the
+   caller, free with message_free()); the raw bytes are copied. */
+struct message *message_parse(const char *data, size_t len);
+
+/* Free msg and everything it owns.  message_free(NULL) is a no-op. */
+void message_free(struct message *msg);
+
+/* Initialise GMime once per process (idempotent). */
+void message_library_init(void);
+
+/* Return a newly allocated readable text rendering of HTML of len bytes
+   (block elements become line breaks, scripts and styles are dropped, link
+   targets follow their text in brackets).  Never NULL. */
+char *message_html_to_text(const char *html, size_t len);
+
+/* Convert len bytes of text in charset (may be NULL: unknown) to newly
+   allocated valid UTF-8, trying the declared charset, then UTF-8, then the
+   fallbacks gb18030, big5, windows-1252 and finally ISO-8859-1. */
+char *message_text_to_utf8(const char *text, size_t len, const char *charset);
+
+#endif

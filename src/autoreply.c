@@ -1,0 +1,217 @@
+/* Recognise automatic mail (RFC 3834 and common practice) so that the
+   auto-responder never answers a machine. */
+#include "autodefs.h"
+
+#include <string.h>
+
+#include "autoreply.h"
+
+/* Subject openings of out-of-office replies, matched case-insensitively. */
+static const char *const autoreply_ooo_subjects[] = {
+	"out of office",
+	"out-of-office",
+	"automatic reply",
+	"auto-reply",
+	"auto reply",
+	"autoreply",
+	"auto-response",
+	"automatische antwort",
+	"abwesenheitsnotiz",
+	"réponse automatique",
+	"respuesta automática",
+	"risposta automatica",
+	"automatisch antwoord",
+	"自动回复",
+	"自動回覆",
+	"自動回复",
+	"自動応答",
+	"自动答复",
+};
+
+/* Subject openings of bounces. */
+static const char *const autoreply_bounce_subjects[] = {
+	"undeliverable",
+	"undelivered mail",
+	"delivery status notification",
+	"mail delivery failed",
+	"mail delivery failure",
+	"delivery failure",
+	"failure notice",
+	"returned mail",
+	"mail system error",
+	"non remis",
+	"unzustellbar",
+	"退信",
+	"系统退信",
+};
+
+/* Body fragments that give a null-return-path mail away as a bounce. */
+static const char *const autoreply_bounce_body[] = {
+	"delivery has failed",
+	"could not be delivered",
+	"undeliverable",
+	"permanent error",
+	"delivery status notification",
+	"message not delivered",
+	"mail delivery failed",
+	"user unknown",
+	"mailbox unavailable",
+	"diagnostic-code:",
+};
+
+/* TRUE when s begins with prefix, compared case-insensitively (also for
+   non-ASCII letters). */
+static gboolean
+utf8_has_prefix_ci(const char *s, const char *prefix)
+{
+	char *a, *b;
+	gboolean r;
+	size_t plen;
+
+	a = g_utf8_casefold(s, -1);
+	b = g_utf8_casefold(prefix, -1);
+	plen = strlen(b);
+	r = strncmp(a, b, plen) == 0;
+	g_free(a);
+	g_free(b);
+	return r;
+}
+
+static gboolean
+autoreply_local_part_is(const char *addr, const char *local)
+{
+	size_t n = strlen(local);
+
+	if (addr == NULL || g_ascii_strncasecmp(addr, local, n) != 0)
+		return FALSE;
+	return addr[n] == '@' || addr[n] == '\0';
+}
+
+static gboolean
+autoreply_from_daemon(const struct message *msg)
+{
+	const char *addr = msg->from.addr;
+
+	return autoreply_local_part_is(addr, "mailer-daemon") ||
+	    autoreply_local_part_is(addr, "postmaster") ||
+	    autoreply_local_part_is(addr, "mail-daemon") ||
+	    autoreply_local_part_is(addr, "mailerdaemon");
+}
+
+static gboolean
+autoreply_body_looks_bounced(const struct message *msg)
+{
+	char *head, *lower;
+	gboolean r = FALSE;
+	size_t i;
+
+	if (msg->body == NULL)
+		return FALSE;
+	/* the first few KB say it */
+	head = g_strndup(msg->body, 4096);
+	lower = g_ascii_strdown(head, -1);
+	for (i = 0; i < G_N_ELEMENTS(autoreply_bounce_body); i++)
+		if (strstr(lower, autoreply_bounce_body[i]) != NULL)
+			r = TRUE;
+	g_free(lower);
+	g_free(head);
+	return r;
+}
+
+static gboolean
+autoreply_token_is(const char *value, const char *token)
+{
+	char *v;
+	gboolean r;
+
+	v = g_strstrip(g_ascii_strdown(value, -1));
+	/* "bulk", also "bulk (comment)" or "bulk;" */
+	r = g_str_has_prefix(v, token) &&
+	    strchr(" \t;(,", v[strlen(token)]) != NULL;
+	g_free(v);
+	return r;
+}
+
+enum autoreply_class
+autoreply_classify(const struct message *msg, const char **reason_r)
+{
+	const char *reason = NULL;
+	const char *subject;
+	enum autoreply_class cls = AUTOREPLY_HUMAN;
+	size_t i;
+
+	if (msg == NULL) {
+		if (reason_r != NULL)
+			*reason_r = NULL;
+		return AUTOREPLY_HUMAN;
+	}
+
+	/* Bounces first: they are the strongest statement. */
+	if (msg->is_dsn) {
+		cls = AUTOREPLY_BOUNCE;
+		reason = "dsn";
+		goto out;
+	}
+	if (autoreply_from_daemon(msg)) {
+		cls = AUTOREPLY_BOUNCE;
+		reason = "mailer-daemon";
+		goto out;
+	}
+	if (msg->auto_submitted != NULL && *msg->auto_submitted != '\0' &&
+	    !autoreply_token_is(msg->auto_submitted, "no")) {
+		cls = AUTOREPLY_AUTO;
+		reason = "auto-submitted";
+		goto out;
+	}
+	if (msg->precedence != NULL &&
+	    (autoreply_token_is(msg->precedence, "bulk") ||
+	    autoreply_token_is(msg->precedence, "junk") ||
+	    autoreply_token_is(msg->precedence, "list"))) {
+		cls = AUTOREPLY_AUTO;
+		reason = "precedence";
+		goto out;
+	}
+	if (msg->list_id != NULL) {
+		cls = AUTOREPLY_AUTO;
+		reason = "list-id";
+		goto out;
+	}
+	if (msg->x_autoreply != NULL) {
+		cls = AUTOREPLY_AUTO;
+		reason = "x-autoreply";
+		goto out;
+	}
+	if (msg->return_path != NULL && *msg->return_path == '\0') {
+		cls = autoreply_body_looks_bounced(msg) ?
+		    AUTOREPLY_BOUNCE : AUTOREPLY_AUTO;
+		reason = "null-return-path";
+		goto out;
+	}
+	if (msg->from.addr == NULL || *msg->from.addr == '\0') {
+		cls = AUTOREPLY_AUTO;
+		reason = "no-from";
+		goto out;
+	}
+	/* No "Re:" stripping: a person answering an auto-reply is human. */
+	subject = msg->subject != NULL ? msg->subject : "";
+	while (*subject == ' ' || *subject == '\t')
+		subject++;
+	for (i = 0; i < G_N_ELEMENTS(autoreply_bounce_subjects); i++) {
+		if (utf8_has_prefix_ci(subject, autoreply_bounce_subjects[i])) {
+			cls = AUTOREPLY_BOUNCE;
+			reason = "bounce-subject";
+			goto out;
+		}
+	}
+	for (i = 0; i < G_N_ELEMENTS(autoreply_ooo_subjects); i++) {
+		if (utf8_has_prefix_ci(subject, autoreply_ooo_subjects[i])) {
+			cls = AUTOREPLY_AUTO;
+			reason = "out-of-office-subject";
+			goto out;
+		}
+	}
+out:
+	if (reason_r != NULL)
+		*reason_r = reason;
+	return cls;
+}

@@ -1,0 +1,1092 @@
+/* One IMAP connection per [mailbox]: connect, log in, SELECT, UID FETCH,
+   mark processed, IDLE.  Built on libetpan's low-level mailimap API. */
+#include "autodefs.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+
+#include "imap-source.h"
+#include "log.h"
+
+/* Network timeout for every read, write and connect. */
+#define IMAP_SOURCE_TIMEOUT 60
+/* Longest single IDLE; RFC 2177 servers may drop an IDLE after 29 min. */
+#define IMAP_SOURCE_IDLE_MAX (25 * 60)
+/* Largest total RFC822.SIZE fetched with one UID FETCH BODY.PEEK[]. */
+#define IMAP_SOURCE_GROUP_BYTES (16 * 1024 * 1024)
+/* Most UIDs named in one UID STORE/COPY/MOVE command. */
+#define IMAP_SOURCE_SET_MAX 500
+
+struct imap_source {
+	const struct config_mailbox *mailbox;	/* borrowed */
+	mailimap *imap;			/* NULL while disconnected */
+	char *folder;			/* folder in modified UTF-7 */
+	char *processed;		/* processed_folder likewise, or NULL */
+	uint32_t uidvalidity;
+	gboolean has_idle;
+	gboolean has_move;
+	gboolean has_uidplus;
+	char *error;			/* last message given via error_r */
+};
+
+/* One message seen by the size scan. */
+struct imap_source_entry {
+	uint32_t uid;
+	uint32_t size;
+};
+
+/* One body of a fetch group, pointing into libetpan's result list. */
+struct imap_source_body {
+	uint32_t uid;
+	const char *data;
+	size_t len;
+};
+
+static const char *
+imap_source_strerror(int r)
+{
+	switch (r) {
+	case MAILIMAP_NO_ERROR:
+	case MAILIMAP_NO_ERROR_AUTHENTICATED:
+	case MAILIMAP_NO_ERROR_NON_AUTHENTICATED:
+		return "no error";
+	case MAILIMAP_ERROR_BAD_STATE:
+		return "command not allowed in this state";
+	case MAILIMAP_ERROR_STREAM:
+		return "connection lost or timed out";
+	case MAILIMAP_ERROR_PARSE:
+		return "unparsable server response";
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+		return "cannot connect";
+	case MAILIMAP_ERROR_MEMORY:
+		return "out of memory";
+	case MAILIMAP_ERROR_FATAL:
+		return "server closed the connection (BYE)";
+	case MAILIMAP_ERROR_PROTOCOL:
+		return "server answered BAD";
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+		return "server refused the connection";
+	case MAILIMAP_ERROR_APPEND:
+		return "APPEND failed";
+	case MAILIMAP_ERROR_NOOP:
+		return "NOOP failed";
+	case MAILIMAP_ERROR_LOGOUT:
+		return "LOGOUT failed";
+	case MAILIMAP_ERROR_CAPABILITY:
+		return "CAPABILITY failed";
+	case MAILIMAP_ERROR_CHECK:
+		return "CHECK failed";
+	case MAILIMAP_ERROR_CLOSE:
+		return "CLOSE failed";
+	case MAILIMAP_ERROR_EXPUNGE:
+		return "EXPUNGE failed";
+	case MAILIMAP_ERROR_COPY:
+	case MAILIMAP_ERROR_UID_COPY:
+		return "COPY failed";
+	case MAILIMAP_ERROR_MOVE:
+	case MAILIMAP_ERROR_UID_MOVE:
+		return "MOVE failed";
+	case MAILIMAP_ERROR_CREATE:
+		return "CREATE failed";
+	case MAILIMAP_ERROR_DELETE:
+		return "DELETE failed";
+	case MAILIMAP_ERROR_EXAMINE:
+		return "EXAMINE failed";
+	case MAILIMAP_ERROR_FETCH:
+	case MAILIMAP_ERROR_UID_FETCH:
+		return "FETCH failed";
+	case MAILIMAP_ERROR_LIST:
+		return "LIST failed";
+	case MAILIMAP_ERROR_LOGIN:
+		return "login rejected";
+	case MAILIMAP_ERROR_LSUB:
+		return "LSUB failed";
+	case MAILIMAP_ERROR_RENAME:
+		return "RENAME failed";
+	case MAILIMAP_ERROR_SEARCH:
+	case MAILIMAP_ERROR_UID_SEARCH:
+		return "SEARCH failed";
+	case MAILIMAP_ERROR_SELECT:
+		return "SELECT failed";
+	case MAILIMAP_ERROR_STATUS:
+		return "STATUS failed";
+	case MAILIMAP_ERROR_STORE:
+	case MAILIMAP_ERROR_UID_STORE:
+		return "STORE failed";
+	case MAILIMAP_ERROR_SUBSCRIBE:
+		return "SUBSCRIBE failed";
+	case MAILIMAP_ERROR_UNSUBSCRIBE:
+		return "UNSUBSCRIBE failed";
+	case MAILIMAP_ERROR_STARTTLS:
+		return "STARTTLS failed";
+	case MAILIMAP_ERROR_INVAL:
+		return "invalid argument";
+	case MAILIMAP_ERROR_EXTENSION:
+		return "extension command failed";
+	case MAILIMAP_ERROR_SASL:
+		return "SASL authentication failed";
+	case MAILIMAP_ERROR_SSL:
+		return "TLS handshake failed";
+	case MAILIMAP_ERROR_NEEDS_MORE_DATA:
+		return "incomplete server response";
+	case MAILIMAP_ERROR_CUSTOM_COMMAND:
+		return "custom command failed";
+	case MAILIMAP_ERROR_CLIENTID:
+		return "CLIENTID failed";
+	default:
+		return "unknown libetpan error";
+	}
+}
+
+/* TRUE when r means the connection itself is gone or unusable. */
+static gboolean
+imap_source_is_stream_error(int r)
+{
+	return r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_FATAL ||
+	    r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	    r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_NEEDS_MORE_DATA ||
+	    r == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION ||
+	    r == MAILIMAP_ERROR_BAD_STATE;
+}
+
+/* TRUE when the last tagged NO carried a response code (RFC 5530) saying
+   the failure is transient. */
+static gboolean
+imap_source_code_is_temporary(const struct imap_source *src)
+{
+	static const char *const codes[] = { "UNAVAILABLE", "SERVERBUG",
+					     "INUSE", "LIMIT", "OVERQUOTA",
+					     "EXPUNGEISSUED" };
+	const char *atom;
+
+	if (src->imap == NULL || src->imap->imap_response_info == NULL)
+		return FALSE;
+	atom = src->imap->imap_response_info->rsp_atom;
+	if (atom == NULL)
+		return FALSE;
+	for (size_t i = 0; i < G_N_ELEMENTS(codes); i++)
+		if (g_ascii_strcasecmp(atom, codes[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Status for a failed command r: IMAP_SOURCE_PERM when the server answered
+   NO with a response code saying retrying cannot help, else TEMP. */
+static int
+imap_source_no_status(const struct imap_source *src, int r)
+{
+	static const char *const codes[] = { "CANNOT", "NOPERM",
+					     "AUTHORIZATIONFAILED",
+					     "NONEXISTENT" };
+	const char *atom;
+
+	if (imap_source_is_stream_error(r) || src->imap == NULL ||
+	    src->imap->imap_response_info == NULL)
+		return IMAP_SOURCE_TEMP;
+	atom = src->imap->imap_response_info->rsp_atom;
+	if (atom == NULL)
+		return IMAP_SOURCE_TEMP;
+	for (size_t i = 0; i < G_N_ELEMENTS(codes); i++)
+		if (g_ascii_strcasecmp(atom, codes[i]) == 0)
+			return IMAP_SOURCE_PERM;
+	return IMAP_SOURCE_TEMP;
+}
+
+static void
+imap_source_close(struct imap_source *src, gboolean logout)
+{
+	if (src->imap == NULL)
+		return;
+	if (logout)
+		mailimap_logout(src->imap);
+	mailimap_free(src->imap);
+	src->imap = NULL;
+}
+
+/* Record a failure: build *error_r from what, libetpan's code r (or -1 for
+   none) and the server's last response text, close the connection and
+   return status. */
+static int
+imap_source_fail(struct imap_source *src, int status, int r,
+		 const char **error_r, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static int
+imap_source_fail(struct imap_source *src, int status, int r,
+		 const char **error_r, const char *fmt, ...)
+{
+	GString *msg;
+	va_list ap;
+
+	msg = g_string_new(NULL);
+	va_start(ap, fmt);
+	g_string_append_vprintf(msg, fmt, ap);
+	va_end(ap);
+	if (r >= 0)
+		g_string_append_printf(msg, ": %s (libetpan %d)",
+				       imap_source_strerror(r), r);
+	if (r >= 0 && src->imap != NULL && src->imap->imap_response != NULL &&
+	    *src->imap->imap_response != '\0') {
+		char *text = log_sanitize(src->imap->imap_response);
+
+		g_string_append_printf(msg, ": server said \"%s\"", text);
+		g_free(text);
+	}
+	g_free(src->error);
+	src->error = g_string_free(msg, FALSE);
+	if (error_r != NULL)
+		*error_r = src->error;
+	log_debug("mailbox %s: %s", src->mailbox->name, src->error);
+	imap_source_close(src, r >= 0 && !imap_source_is_stream_error(r));
+	return status;
+}
+
+/* Encode UTF-8 name as IMAP modified UTF-7 (RFC 3501 5.1.3).  Returns a
+   new string; invalid UTF-8 is passed through unchanged. */
+static char *
+imap_source_mutf7(const char *name)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+	GString *out;
+	const char *p;
+
+	if (!g_utf8_validate(name, -1, NULL))
+		return g_strdup(name);
+	out = g_string_new(NULL);
+	p = name;
+	while (*p != '\0') {
+		unsigned char c = (unsigned char)*p;
+		const char *end;
+		gunichar2 *u16;
+		glong n16;
+		unsigned bits = 0, nbits = 0;
+
+		if (c >= 0x20 && c <= 0x7e) {
+			g_string_append_c(out, (char)c);
+			if (c == '&')
+				g_string_append_c(out, '-');
+			p++;
+			continue;
+		}
+		for (end = p; *end != '\0' &&
+		     ((unsigned char)*end < 0x20 || (unsigned char)*end > 0x7e);
+		     end = g_utf8_next_char(end))
+			;
+		u16 = g_utf8_to_utf16(p, end - p, NULL, &n16, NULL);
+		g_string_append_c(out, '&');
+		for (glong i = 0; u16 != NULL && i < n16; i++) {
+			bits = (bits << 16) | u16[i];
+			nbits += 16;
+			while (nbits >= 6) {
+				nbits -= 6;
+				g_string_append_c(out, b64[(bits >> nbits) & 0x3f]);
+			}
+		}
+		if (nbits > 0)
+			g_string_append_c(out, b64[(bits << (6 - nbits)) & 0x3f]);
+		g_string_append_c(out, '-');
+		g_free(u16);
+		p = end;
+	}
+	return g_string_free(out, FALSE);
+}
+
+struct imap_source *
+imap_source_new(const struct config_mailbox *mailbox)
+{
+	struct imap_source *src;
+	struct sigaction sa;
+
+	/* libetpan writes with send(..., 0): a dropped connection would raise
+	   SIGPIPE and kill the daemon.  Ignore it unless someone installed a
+	   handler of their own. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+
+	src = g_new0(struct imap_source, 1);
+	src->mailbox = mailbox;
+	src->folder = imap_source_mutf7(mailbox->folder != NULL ?
+					mailbox->folder : "INBOX");
+	if (mailbox->processed_folder != NULL &&
+	    *mailbox->processed_folder != '\0')
+		src->processed = imap_source_mutf7(mailbox->processed_folder);
+	return src;
+}
+
+void
+imap_source_free(struct imap_source *src)
+{
+	if (src == NULL)
+		return;
+	imap_source_disconnect(src);
+	g_free(src->folder);
+	g_free(src->processed);
+	g_free(src->error);
+	g_free(src);
+}
+
+gboolean
+imap_source_is_connected(const struct imap_source *src)
+{
+	return src->imap != NULL;
+}
+
+uint32_t
+imap_source_uidvalidity(const struct imap_source *src)
+{
+	return src->uidvalidity;
+}
+
+gboolean
+imap_source_has_idle(const struct imap_source *src)
+{
+	return src->has_idle;
+}
+
+void
+imap_source_disconnect(struct imap_source *src)
+{
+	if (src->imap != NULL)
+		log_debug("mailbox %s: disconnecting", src->mailbox->name);
+	imap_source_close(src, TRUE);
+}
+
+/* Called by libetpan before the TLS handshake: send SNI. */
+static void
+imap_source_tls_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+	struct imap_source *src = data;
+
+	if (!g_hostname_is_ip_address(src->mailbox->host))
+		mailstream_ssl_set_server_name(ctx, src->mailbox->host);
+}
+
+/* Verify the server's certificate chain against the system trust store and
+   the configured host name.  libetpan (GnuTLS build) does no verification
+   of its own, so this runs after the handshake and before LOGIN.  Returns
+   0, or -1 with *why_r set to a new string. */
+static int
+imap_source_verify_cert(struct imap_source *src, char **why_r)
+{
+	const char *host = src->mailbox->host;
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_typed_vdata_st vdata[2];
+	unsigned char addr[16];
+	unsigned ncrts = 0, nvdata = 0, status = 0;
+	carray *chain;
+	int ret = -1, r;
+
+	chain = mailstream_get_certificate_chain(src->imap->imap_stream);
+	if (chain == NULL || carray_count(chain) == 0) {
+		*why_r = g_strdup("server sent no certificate");
+		goto out;
+	}
+	crts = g_new0(gnutls_x509_crt_t, carray_count(chain));
+	for (unsigned i = 0; i < carray_count(chain); i++) {
+		MMAPString *der = carray_get(chain, i);
+		gnutls_datum_t d = { (unsigned char *)der->str,
+				     (unsigned)der->len };
+
+		if (gnutls_x509_crt_init(&crts[ncrts]) < 0) {
+			*why_r = g_strdup("out of memory");
+			goto out;
+		}
+		ncrts++;
+		r = gnutls_x509_crt_import(crts[ncrts - 1], &d,
+					   GNUTLS_X509_FMT_DER);
+		if (r < 0) {
+			*why_r = g_strdup_printf("bad certificate: %s",
+						 gnutls_strerror(r));
+			goto out;
+		}
+	}
+
+	if ((r = gnutls_x509_trust_list_init(&tl, 0)) < 0 ||
+	    (r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0)) < 0) {
+		*why_r = g_strdup_printf("cannot load system trust store: %s",
+					 gnutls_strerror(r));
+		goto out;
+	}
+
+	vdata[nvdata].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vdata[nvdata].data = (void *)GNUTLS_KP_TLS_WWW_SERVER;
+	vdata[nvdata].size = 0;
+	nvdata++;
+	if (inet_pton(AF_INET, host, addr) == 1) {
+		vdata[nvdata].type = GNUTLS_DT_IP_ADDRESS;
+		vdata[nvdata].data = addr;
+		vdata[nvdata].size = 4;
+	} else if (inet_pton(AF_INET6, host, addr) == 1) {
+		vdata[nvdata].type = GNUTLS_DT_IP_ADDRESS;
+		vdata[nvdata].data = addr;
+		vdata[nvdata].size = 16;
+	} else {
+		vdata[nvdata].type = GNUTLS_DT_DNS_HOSTNAME;
+		vdata[nvdata].data = (void *)host;
+		vdata[nvdata].size = 0;
+	}
+	nvdata++;
+
+	r = gnutls_x509_trust_list_verify_crt2(tl, crts, ncrts, vdata, nvdata,
+					       0, &status, NULL);
+	if (r < 0) {
+		*why_r = g_strdup_printf("verification error: %s",
+					 gnutls_strerror(r));
+		goto out;
+	}
+	if (status != 0) {
+		gnutls_datum_t txt = { NULL, 0 };
+
+		if (gnutls_certificate_verification_status_print(status,
+		    GNUTLS_CRT_X509, &txt, 0) == 0 && txt.data != NULL)
+			*why_r = g_strdup((const char *)txt.data);
+		else
+			*why_r = g_strdup_printf("status 0x%x", status);
+		gnutls_free(txt.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	for (unsigned i = 0; i < ncrts; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	g_free(crts);
+	mailstream_certificate_chain_free(chain);
+	return ret;
+}
+
+/* Refresh the capability list and the flags derived from it. */
+static int
+imap_source_capabilities(struct imap_source *src)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int r;
+
+	r = mailimap_capability(src->imap, &cap);
+	if (r != MAILIMAP_NO_ERROR)
+		return r;
+	mailimap_capability_data_free(cap);
+	src->has_idle = mailimap_has_idle(src->imap) != 0;
+	src->has_move = mailimap_has_extension(src->imap, "MOVE") != 0;
+	src->has_uidplus = mailimap_has_uidplus(src->imap) != 0;
+	return MAILIMAP_NO_ERROR;
+}
+
+/* All IMAP authentication lives here (LOGIN now; XOAUTH2 later). */
+static int
+imap_source_login(struct imap_source *src, const char **error_r)
+{
+	const struct config_mailbox *mb = src->mailbox;
+	int r;
+
+	if (mailimap_has_extension(src->imap, "LOGINDISABLED"))
+		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
+		    "server has LOGINDISABLED (use TLS or STARTTLS)");
+	r = mailimap_login(src->imap, mb->user != NULL ? mb->user : "",
+			   mb->password != NULL ? mb->password : "");
+	if (r == MAILIMAP_ERROR_LOGIN)
+		return imap_source_fail(src, imap_source_code_is_temporary(src) ?
+		    IMAP_SOURCE_TEMP : IMAP_SOURCE_PERM, r, error_r,
+		    "login as %s failed", mb->user != NULL ? mb->user : "");
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "login as %s failed", mb->user != NULL ? mb->user : "");
+	return IMAP_SOURCE_OK;
+}
+
+int
+imap_source_connect(struct imap_source *src, const char **error_r)
+{
+	const struct config_mailbox *mb = src->mailbox;
+	uint16_t port = (uint16_t)mb->port;
+	int r, status;
+
+	imap_source_disconnect(src);
+	src->uidvalidity = 0;
+	src->has_idle = src->has_move = src->has_uidplus = FALSE;
+
+	src->imap = mailimap_new(0, NULL);
+	if (src->imap == NULL)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, -1, error_r,
+		    "out of memory");
+	mailimap_set_timeout(src->imap, IMAP_SOURCE_TIMEOUT);
+
+	log_debug("mailbox %s: connecting to %s:%d (%s)", mb->name, mb->host,
+		  mb->port, mb->tls == CONFIG_TLS_TLS ? "TLS" :
+		  mb->tls == CONFIG_TLS_STARTTLS ? "STARTTLS" : "plain");
+	if (mb->tls == CONFIG_TLS_TLS)
+		r = mailimap_ssl_connect_with_callback(src->imap, mb->host,
+		    port, imap_source_tls_setup, src);
+	else
+		r = mailimap_socket_connect(src->imap, mb->host, port);
+	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "connect to %s:%d failed", mb->host, mb->port);
+
+	if (mb->tls == CONFIG_TLS_STARTTLS) {
+		if (src->imap->imap_connection_info == NULL ||
+		    src->imap->imap_connection_info->imap_capability == NULL) {
+			r = imap_source_capabilities(src);
+			if (r != MAILIMAP_NO_ERROR)
+				return imap_source_fail(src, IMAP_SOURCE_TEMP,
+				    r, error_r, "CAPABILITY failed");
+		}
+		if (!mailimap_has_extension(src->imap, "STARTTLS"))
+			return imap_source_fail(src, IMAP_SOURCE_PERM, -1,
+			    error_r, "server %s:%d does not offer STARTTLS",
+			    mb->host, mb->port);
+		r = mailimap_socket_starttls_with_callback(src->imap,
+		    imap_source_tls_setup, src);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_source_fail(src, IMAP_SOURCE_TEMP, r,
+			    error_r, "STARTTLS failed");
+		/* Plain-text bytes read before the handshake must not be
+		   taken as TLS-protected (CVE-2020-15953). */
+		if (src->imap->imap_stream->read_buffer_len > 0)
+			return imap_source_fail(src, IMAP_SOURCE_PERM, -1,
+			    error_r, "server sent data after STARTTLS "
+			    "response (injection attempt?)");
+	}
+
+	if (mb->tls != CONFIG_TLS_NONE && mb->verify) {
+		char *why = NULL;
+
+		if (imap_source_verify_cert(src, &why) < 0) {
+			status = imap_source_fail(src, IMAP_SOURCE_PERM, -1,
+			    error_r, "certificate of %s rejected: %s",
+			    mb->host, why);
+			g_free(why);
+			return status;
+		}
+		log_debug("mailbox %s: certificate of %s verified", mb->name,
+			  mb->host);
+	}
+
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED ||
+	    mb->tls == CONFIG_TLS_STARTTLS) {
+		status = imap_source_login(src, error_r);
+		if (status != IMAP_SOURCE_OK)
+			return status;
+	}
+
+	r = imap_source_capabilities(src);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "CAPABILITY failed");
+
+	r = mailimap_select(src->imap, src->folder);
+	if (r == MAILIMAP_ERROR_SELECT)
+		return imap_source_fail(src, imap_source_code_is_temporary(src) ?
+		    IMAP_SOURCE_TEMP : IMAP_SOURCE_PERM, r, error_r,
+		    "cannot select folder \"%s\"", src->folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "cannot select folder \"%s\"", src->folder);
+	if (src->imap->imap_selection_info == NULL ||
+	    src->imap->imap_selection_info->sel_uidvalidity == 0)
+		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
+		    "server sent no UIDVALIDITY for \"%s\"", src->folder);
+	src->uidvalidity = src->imap->imap_selection_info->sel_uidvalidity;
+
+	log_info("mailbox %s: connected to %s:%d, folder %s, UIDVALIDITY %u, "
+		 "%u messages%s%s%s", mb->name, mb->host, mb->port,
+		 src->folder, src->uidvalidity,
+		 src->imap->imap_selection_info->sel_exists,
+		 src->has_idle ? ", IDLE" : "", src->has_move ? ", MOVE" : "",
+		 src->has_uidplus ? ", UIDPLUS" : "");
+	return IMAP_SOURCE_OK;
+}
+
+static int
+imap_source_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pull UID, RFC822.SIZE and BODY[] out of one FETCH response. */
+static void
+imap_source_msg_att(struct mailimap_msg_att *ma, uint32_t *uid_r,
+		    uint32_t *size_r, gboolean *has_size_r,
+		    const char **body_r, size_t *len_r)
+{
+	clistiter *it;
+
+	*uid_r = 0;
+	*has_size_r = FALSE;
+	*body_r = NULL;
+	*len_r = 0;
+	for (it = clist_begin(ma->att_list); it != NULL; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+		struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+		    item->att_data.att_static == NULL)
+			continue;
+		st = item->att_data.att_static;
+		switch (st->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			*uid_r = st->att_data.att_uid;
+			break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE:
+			*size_r = st->att_data.att_rfc822_size;
+			*has_size_r = TRUE;
+			break;
+		case MAILIMAP_MSG_ATT_BODY_SECTION:
+			if (st->att_data.att_body_section != NULL &&
+			    st->att_data.att_body_section->sec_body_part != NULL) {
+				*body_r = st->att_data.att_body_section->
+				    sec_body_part;
+				*len_r = st->att_data.att_body_section->
+				    sec_length;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+imap_source_entry_cmp(const void *a, const void *b)
+{
+	const struct imap_source_entry *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int
+imap_source_body_cmp(const void *a, const void *b)
+{
+	const struct imap_source_body *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Build a set of the n sorted, distinct uids, joining runs into ranges. */
+static struct mailimap_set *
+imap_source_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set;
+	size_t i = 0;
+
+	set = mailimap_set_new_empty();
+	while (i < n) {
+		size_t j = i;
+
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (j == i)
+			mailimap_set_add_single(set, uids[i]);
+		else
+			mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	return set;
+}
+
+/* UID FETCH first:* (UID RFC822.SIZE): the UIDs above after_uid, sorted,
+   at most max_count of them. */
+static int
+imap_source_scan(struct imap_source *src, uint32_t after_uid,
+		 unsigned max_count, GArray *entries, const char **error_r)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	clist *result = NULL;
+	clistiter *it;
+	guint i, out;
+	int r;
+
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_rfc822_size());
+	set = mailimap_set_new_interval(after_uid + 1, 0);
+	r = mailimap_uid_fetch(src->imap, set, ft, &result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "UID FETCH %u:* (UID RFC822.SIZE) failed", after_uid + 1);
+
+	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		struct imap_source_entry e;
+		gboolean has_size;
+		const char *body;
+		size_t len;
+
+		imap_source_msg_att(clist_content(it), &e.uid, &e.size,
+				    &has_size, &body, &len);
+		/* Dovecot returns the last message for n:* even when its
+		   UID is below n; unsolicited FLAGS updates carry no size. */
+		if (e.uid <= after_uid || !has_size)
+			continue;
+		g_array_append_val(entries, e);
+	}
+	mailimap_fetch_list_free(result);
+
+	g_array_sort(entries, imap_source_entry_cmp);
+	for (i = 0, out = 0; i < entries->len; i++) {
+		struct imap_source_entry *e =
+		    &g_array_index(entries, struct imap_source_entry, i);
+
+		if (out > 0 && g_array_index(entries, struct imap_source_entry,
+		    out - 1).uid == e->uid)
+			continue;
+		g_array_index(entries, struct imap_source_entry, out++) = *e;
+	}
+	g_array_set_size(entries, MIN(out, max_count));
+	return IMAP_SOURCE_OK;
+}
+
+/* UID FETCH the n entries' BODY.PEEK[] and hand them to cb in UID order.
+   *stopped_r is TRUE when cb asked to stop. */
+static int
+imap_source_fetch_group(struct imap_source *src,
+			const struct imap_source_entry *entries, size_t n,
+			imap_source_message_cb_t *cb, void *ctx,
+			unsigned *fetched_r, gboolean *stopped_r,
+			const char **error_r)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	GArray *bodies;
+	uint32_t *uids;
+	clist *result = NULL;
+	clistiter *it;
+	size_t k = 0;
+	int r;
+
+	uids = g_new(uint32_t, n);
+	for (size_t i = 0; i < n; i++)
+		uids[i] = entries[i].uid;
+	set = imap_source_set(uids, n);
+	g_free(uids);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	r = mailimap_uid_fetch(src->imap, set, ft, &result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "UID FETCH of %zu messages (UID %u-%u) failed", n,
+		    entries[0].uid, entries[n - 1].uid);
+
+	bodies = g_array_sized_new(FALSE, FALSE,
+				   sizeof(struct imap_source_body), n);
+	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		struct imap_source_body b;
+		uint32_t size;
+		gboolean has_size;
+
+		imap_source_msg_att(clist_content(it), &b.uid, &size,
+				    &has_size, &b.data, &b.len);
+		if (b.uid != 0 && b.data != NULL)
+			g_array_append_val(bodies, b);
+	}
+	g_array_sort(bodies, imap_source_body_cmp);
+
+	for (size_t i = 0; i < n && !*stopped_r; i++) {
+		const struct imap_source_body *b = NULL;
+
+		while (k < bodies->len && g_array_index(bodies,
+		    struct imap_source_body, k).uid < entries[i].uid)
+			k++;
+		if (k < bodies->len && g_array_index(bodies,
+		    struct imap_source_body, k).uid == entries[i].uid)
+			b = &g_array_index(bodies, struct imap_source_body, k);
+		if (b == NULL) {
+			/* Expunged since the scan, or the server sent NIL. */
+			log_debug("mailbox %s: UID %u: no body returned, "
+				  "skipped", src->mailbox->name,
+				  entries[i].uid);
+			continue;
+		}
+		(*fetched_r)++;
+		if (cb(b->uid, b->data, b->len, ctx) < 0)
+			*stopped_r = TRUE;
+	}
+	g_array_free(bodies, TRUE);
+	mailimap_fetch_list_free(result);
+	return IMAP_SOURCE_OK;
+}
+
+int
+imap_source_fetch(struct imap_source *src, uint32_t after_uid,
+		  unsigned max_count, imap_source_message_cb_t *cb, void *ctx,
+		  unsigned *fetched_r, const char **error_r)
+{
+	GArray *entries;
+	gboolean stopped = FALSE;
+	size_t start = 0;
+	int status = IMAP_SOURCE_OK;
+
+	*fetched_r = 0;
+	if (src->imap == NULL) {
+		g_free(src->error);
+		src->error = g_strdup("not connected");
+		*error_r = src->error;
+		return IMAP_SOURCE_TEMP;
+	}
+	if (max_count == 0 || after_uid == UINT32_MAX)
+		return IMAP_SOURCE_OK;
+
+	entries = g_array_new(FALSE, FALSE, sizeof(struct imap_source_entry));
+	status = imap_source_scan(src, after_uid, max_count, entries, error_r);
+	if (status == IMAP_SOURCE_OK && entries->len > 0)
+		log_debug("mailbox %s: %u new messages after UID %u",
+			  src->mailbox->name, entries->len, after_uid);
+
+	while (status == IMAP_SOURCE_OK && !stopped && start < entries->len) {
+		const struct imap_source_entry *e = &g_array_index(entries,
+		    struct imap_source_entry, start);
+		uint64_t total = e[0].size;
+		size_t n = 1;
+
+		while (start + n < entries->len &&
+		       total + e[n].size <= IMAP_SOURCE_GROUP_BYTES) {
+			total += e[n].size;
+			n++;
+		}
+		status = imap_source_fetch_group(src, e, n, cb, ctx, fetched_r,
+						 &stopped, error_r);
+		start += n;
+	}
+	g_array_free(entries, TRUE);
+	return status;
+}
+
+/* UID STORE +FLAGS.SILENT (flag) on the set; takes flag. */
+static int
+imap_source_store_flag(struct imap_source *src, struct mailimap_set *set,
+		       struct mailimap_flag *flag)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *sa;
+	int r;
+
+	fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, flag);
+	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+	r = mailimap_uid_store(src->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	return r;
+}
+
+/* Move or copy the set to the processed folder; creates the folder and
+   retries once when the server answers [TRYCREATE]. */
+static int
+imap_source_transfer(struct imap_source *src, struct mailimap_set *set,
+		     const char **error_r)
+{
+	const char *what = src->has_move ? "UID MOVE" : "UID COPY";
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		if (src->has_move)
+			r = mailimap_uid_move(src->imap, set, src->processed);
+		else
+			r = mailimap_uid_copy(src->imap, set, src->processed);
+		if (r == MAILIMAP_NO_ERROR)
+			return IMAP_SOURCE_OK;
+		if (attempt > 0 || imap_source_is_stream_error(r) ||
+		    r == MAILIMAP_ERROR_PROTOCOL ||
+		    !src->imap->imap_response_info->rsp_trycreate)
+			break;
+		log_info("mailbox %s: creating folder %s", src->mailbox->name,
+			 src->processed);
+		r = mailimap_create(src->imap, src->processed);
+		if (r != MAILIMAP_NO_ERROR) {
+			const char *atom = src->imap->imap_response_info != NULL ?
+			    src->imap->imap_response_info->rsp_atom : NULL;
+
+			if (imap_source_is_stream_error(r) || atom == NULL ||
+			    g_ascii_strcasecmp(atom, "ALREADYEXISTS") != 0)
+				return imap_source_fail(src,
+				    imap_source_no_status(src, r), r, error_r,
+				    "CREATE \"%s\" failed",
+				    src->processed);
+		}
+	}
+	return imap_source_fail(src, imap_source_no_status(src, r), r, error_r,
+	    "%s to \"%s\" failed", what, src->processed);
+}
+
+static int
+imap_source_mark_set(struct imap_source *src, struct mailimap_set *set,
+		     const char **error_r)
+{
+	int r, status;
+
+	if (src->processed == NULL) {
+		r = imap_source_store_flag(src, set, mailimap_flag_new_seen());
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_source_fail(src,
+			    imap_source_no_status(src, r), r, error_r,
+			    "UID STORE +FLAGS.SILENT (\\Seen) failed");
+		return IMAP_SOURCE_OK;
+	}
+	status = imap_source_transfer(src, set, error_r);
+	if (status != IMAP_SOURCE_OK || src->has_move)
+		return status;
+	r = imap_source_store_flag(src, set, mailimap_flag_new_deleted());
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "UID STORE +FLAGS.SILENT (\\Deleted) failed");
+	if (src->has_uidplus)
+		r = mailimap_uid_expunge(src->imap, set);
+	else
+		r = mailimap_expunge(src->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "%s failed", src->has_uidplus ? "UID EXPUNGE" : "EXPUNGE");
+	return IMAP_SOURCE_OK;
+}
+
+int
+imap_source_mark_processed(struct imap_source *src, const uint32_t *uids,
+			   size_t n, const char **error_r)
+{
+	uint32_t *sorted;
+	size_t m = 0;
+	int status = IMAP_SOURCE_OK;
+
+	if (n == 0)
+		return IMAP_SOURCE_OK;
+	if (src->imap == NULL) {
+		g_free(src->error);
+		src->error = g_strdup("not connected");
+		*error_r = src->error;
+		return IMAP_SOURCE_TEMP;
+	}
+	sorted = g_memdup2(uids, n * sizeof *uids);
+	qsort(sorted, n, sizeof *sorted, imap_source_uid_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i] != 0 && (m == 0 || sorted[m - 1] != sorted[i]))
+			sorted[m++] = sorted[i];
+
+	for (size_t i = 0; i < m && status == IMAP_SOURCE_OK;
+	     i += IMAP_SOURCE_SET_MAX) {
+		size_t k = MIN(m - i, (size_t)IMAP_SOURCE_SET_MAX);
+		struct mailimap_set *set = imap_source_set(sorted + i, k);
+
+		status = imap_source_mark_set(src, set, error_r);
+		mailimap_set_free(set);
+	}
+	if (status == IMAP_SOURCE_OK)
+		log_debug("mailbox %s: %zu messages marked processed (%s)",
+			  src->mailbox->name, m, src->processed == NULL ?
+			  "\\Seen" : src->processed);
+	g_free(sorted);
+	return status;
+}
+
+/* Sleep up to seconds in 1 s slices, then NOOP to keep the connection and
+   notice if it died. */
+static int
+imap_source_wait_poll(struct imap_source *src, int seconds,
+		      volatile int *stop, const char **error_r)
+{
+	time_t end = time(NULL) + seconds;
+	int r;
+
+	while (!*stop && time(NULL) < end)
+		sleep(1);
+	r = mailimap_noop(src->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "NOOP failed");
+	return IMAP_SOURCE_OK;
+}
+
+int
+imap_source_wait(struct imap_source *src, int timeout_seconds,
+		 volatile int *stop, const char **error_r)
+{
+	time_t end;
+	int r;
+
+	if (src->imap == NULL) {
+		g_free(src->error);
+		src->error = g_strdup("not connected");
+		*error_r = src->error;
+		return IMAP_SOURCE_TEMP;
+	}
+	if (timeout_seconds > IMAP_SOURCE_IDLE_MAX)
+		timeout_seconds = IMAP_SOURCE_IDLE_MAX;
+	if (timeout_seconds < 0)
+		timeout_seconds = 0;
+	if (!src->has_idle)
+		return imap_source_wait_poll(src, timeout_seconds, stop,
+					     error_r);
+
+	end = time(NULL) + timeout_seconds;
+	while (!*stop && time(NULL) < end) {
+		gboolean ready = FALSE;
+		int fd;
+
+		r = mailimap_idle(src->imap);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_source_fail(src, IMAP_SOURCE_TEMP, r,
+			    error_r, "IDLE failed");
+		fd = mailimap_idle_get_fd(src->imap);
+		if (fd < 0)
+			return imap_source_fail(src, IMAP_SOURCE_TEMP, -1,
+			    error_r, "IDLE: no socket");
+		while (!*stop && time(NULL) < end) {
+			struct pollfd pfd = { fd, POLLIN, 0 };
+			int pr;
+
+			/* libetpan may already hold bytes read along with
+			   the continuation. */
+			if (src->imap->imap_stream->read_buffer_len > 0) {
+				ready = TRUE;
+				break;
+			}
+			pr = poll(&pfd, 1, 1000);
+			if (pr < 0 && errno != EINTR)
+				return imap_source_fail(src, IMAP_SOURCE_TEMP,
+				    -1, error_r, "IDLE: poll: %s",
+				    g_strerror(errno));
+			if (pr > 0) {
+				ready = TRUE;
+				break;
+			}
+		}
+		/* DONE reads whatever the server sent (EXISTS, a keep-alive
+		   "* OK", or BYE when it is going away). */
+		r = mailimap_idle_done(src->imap);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_source_fail(src, IMAP_SOURCE_TEMP, r,
+			    error_r, "IDLE DONE failed");
+		if (src->imap->imap_selection_info->sel_has_exists ||
+		    src->imap->imap_selection_info->sel_has_recent) {
+			log_debug("mailbox %s: IDLE: new mail",
+				  src->mailbox->name);
+			return IMAP_SOURCE_OK;
+		}
+		if (ready)
+			log_debug("mailbox %s: IDLE: woken without new mail",
+				  src->mailbox->name);
+	}
+	return IMAP_SOURCE_OK;
+}

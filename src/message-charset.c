@@ -1,0 +1,401 @@
+/* Charset conversion of mail text to UTF-8, with guessing for mislabelled
+   and unlabelled 8-bit text. */
+#include "autodefs.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "message.h"
+
+/* Names seen in mail mapped to the superset iconv knows. */
+static const struct {
+	const char *name;
+	const char *iconv;
+} charset_aliases[] = {
+	{ "gb2312", "GB18030" },
+	{ "gb_2312-80", "GB18030" },
+	{ "gbk", "GB18030" },
+	{ "x-gbk", "GB18030" },
+	{ "cp936", "GB18030" },
+	{ "ms936", "GB18030" },
+	{ "windows-936", "GB18030" },
+	{ "euc-cn", "GB18030" },
+	{ "x-euc-cn", "GB18030" },
+	{ "csgb2312", "GB18030" },
+	{ "chinese", "GB18030" },
+	{ "gb18030", "GB18030" },
+	{ "big5", "CP950" },
+	{ "x-big5", "CP950" },
+	{ "cn-big5", "CP950" },
+	{ "csbig5", "CP950" },
+	{ "cp950", "CP950" },
+	{ "big5-hkscs", "BIG5-HKSCS" },
+	{ "ks_c_5601-1987", "CP949" },
+	{ "ks_c_5601", "CP949" },
+	{ "ksc5601", "CP949" },
+	{ "ksc_5601", "CP949" },
+	{ "euc-kr", "CP949" },
+	{ "x-euc-kr", "CP949" },
+	{ "korean", "CP949" },
+	{ "shift_jis", "CP932" },
+	{ "shift-jis", "CP932" },
+	{ "sjis", "CP932" },
+	{ "x-sjis", "CP932" },
+	{ "ms_kanji", "CP932" },
+	{ "windows-31j", "CP932" },
+	{ "cp932", "CP932" },
+	{ "iso-2022-jp", "ISO-2022-JP-3" },
+	{ "us-ascii", "WINDOWS-1252" },
+	{ "ascii", "WINDOWS-1252" },
+	{ "ansi_x3.4-1968", "WINDOWS-1252" },
+	{ "iso-8859-1", "WINDOWS-1252" },
+	{ "iso8859-1", "WINDOWS-1252" },
+	{ "iso_8859-1", "WINDOWS-1252" },
+	{ "latin1", "WINDOWS-1252" },
+	{ "latin-1", "WINDOWS-1252" },
+	{ "l1", "WINDOWS-1252" },
+	{ "iso-8859-9", "WINDOWS-1254" },
+	{ "latin5", "WINDOWS-1254" },
+	{ "tis-620", "CP874" },
+	{ "iso-8859-11", "CP874" },
+	{ "windows-874", "CP874" },
+	{ "utf8", "UTF-8" },
+	{ "utf-8", "UTF-8" },
+	{ "unicode-1-1-utf-7", "UTF-7" },
+	{ "utf-7", "UTF-7" },
+};
+
+/* Labels that say nothing about the bytes. */
+static const char *const charset_unknown[] = {
+	"unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined",
+	"8bit", "binary", "none", "charset", "",
+};
+
+/* Return the iconv name for a declared charset, NULL when unknown/empty. */
+static const char *
+charset_resolve(const char *charset, char *buf, size_t bufsize)
+{
+	const char *p, *end, *name;
+	size_t n, i;
+
+	if (charset == NULL)
+		return NULL;
+	p = charset;
+	while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '"' || end[-1] == '\'' || end[-1] == ';'))
+		end--;
+	n = (size_t)(end - p);
+	if (n == 0 || n >= bufsize)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		/* Names are ASCII letters, digits and -_.:() */
+		if (!g_ascii_isalnum(c) && strchr("-_.:()", c) == NULL)
+			return NULL;
+		buf[i] = g_ascii_tolower(c);
+	}
+	buf[n] = '\0';
+
+	for (i = 0; i < G_N_ELEMENTS(charset_unknown); i++)
+		if (strcmp(buf, charset_unknown[i]) == 0)
+			return NULL;
+	for (i = 0; i < G_N_ELEMENTS(charset_aliases); i++)
+		if (strcmp(buf, charset_aliases[i].name) == 0)
+			return charset_aliases[i].iconv;
+	name = g_mime_charset_iconv_name(buf);
+	return name != NULL ? name : buf;
+}
+
+/* Single-byte charsets: valid multi-byte UTF-8 labelled as one of these is
+   almost certainly mislabelled UTF-8. */
+static gboolean
+charset_is_single_byte(const char *iconv_name)
+{
+	static const char *const prefixes[] = {
+		"ISO-8859", "ISO8859", "ISO_8859", "WINDOWS-125", "CP125",
+		"KOI8", "US-ASCII", "ASCII", "ANSI_X3.4", "CP874", "CP437",
+		"CP850", "IBM", "MAC", "LATIN", "TIS",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_ascii_strncasecmp(iconv_name, prefixes[i],
+		    strlen(prefixes[i])) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Charsets in which pure 7-bit text is not ASCII. */
+static gboolean
+charset_is_stateful(const char *iconv_name)
+{
+	static const char *const prefixes[] = {
+		"ISO-2022", "ISO2022", "UTF-7", "UTF7", "UTF-16", "UTF16",
+		"UTF-32", "UTF32", "UCS", "HZ", "UNICODE",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_ascii_strncasecmp(iconv_name, prefixes[i],
+		    strlen(prefixes[i])) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+text_is_ascii(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)text[i] >= 0x80)
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * Convert with iconv.  When lossy, invalid bytes become U+FFFD and are
+ * counted in *errors_r; otherwise the first one fails.  Returns NULL when
+ * the charset is unknown to iconv or (strict) the text does not convert.
+ */
+static char *
+charset_iconv(const char *text, size_t len, const char *from,
+    gboolean lossy, size_t *errors_r)
+{
+	GString *out;
+	iconv_t cd;
+	char buf[4096];
+	char *in = (char *)text;
+	size_t inleft = len, errors = 0;
+
+	cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	out = g_string_sized_new(len + len / 2 + 16);
+	while (inleft > 0) {
+		char *op = buf;
+		size_t oleft = sizeof(buf);
+		size_t r;
+
+		r = iconv(cd, &in, &inleft, &op, &oleft);
+		g_string_append_len(out, buf, (gssize)(op - buf));
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		/* EILSEQ, or EINVAL: a sequence cut short at the end */
+		if (!lossy) {
+			iconv_close(cd);
+			g_string_free(out, TRUE);
+			return NULL;
+		}
+		errors++;
+		g_string_append(out, "\xEF\xBF\xBD");
+		in++;
+		inleft--;
+	}
+	{
+		char *op = buf;
+		size_t oleft = sizeof(buf);
+
+		/* Flush a pending shift sequence. */
+		iconv(cd, NULL, NULL, &op, &oleft);
+		g_string_append_len(out, buf, (gssize)(op - buf));
+	}
+	iconv_close(cd);
+	if (errors_r != NULL)
+		*errors_r = errors;
+	return g_string_free(out, FALSE);
+}
+
+/* A result is implausible when it holds C1 controls (a single-byte charset
+   that really was something else) or private-use characters. */
+static gboolean
+utf8_plausible(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c >= 0x80 && c <= 0x9f)
+			return FALSE;
+		if (c >= 0xe000 && c <= 0xf8ff)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+unichar_is_han(gunichar c)
+{
+	return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0xf900 && c <= 0xfaff);
+}
+
+/*
+ * Western 8-bit text read as GB18030 or Big5 gives isolated Han characters
+ * glued between Latin letters ("M<han>ler" for "Müller"); real Chinese text
+ * rarely looks like that.  Also reject anything outside the BMP and
+ * private-use characters, which genuine mail in those charsets hardly uses.
+ */
+static gboolean
+utf8_plausible_cjk(const char *s)
+{
+	const char *p;
+	gunichar prev = 0, cur = 0, next;
+	size_t han = 0, glued = 0;
+
+	p = s;
+	if (*p == '\0')
+		return TRUE;
+	cur = g_utf8_get_char(p);
+	for (;;) {
+		const char *np = g_utf8_next_char(p);
+
+		next = *np != '\0' ? g_utf8_get_char(np) : 0;
+		if (cur >= 0x80 && cur <= 0x9f)
+			return FALSE;
+		if ((cur >= 0xe000 && cur <= 0xf8ff) || cur > 0xffff)
+			return FALSE;
+		if (unichar_is_han(cur)) {
+			han++;
+			if (prev < 0x80 && g_ascii_isalpha(prev) &&
+			    next < 0x80 && g_ascii_isalpha(next))
+				glued++;
+		}
+		if (*np == '\0')
+			break;
+		prev = cur;
+		cur = next;
+		p = np;
+	}
+	return glued == 0 || glued * 10 < han;
+}
+
+static char *
+utf8_dup_strip_bom(const char *text, size_t len)
+{
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	return g_strndup(text, len);
+}
+
+/* g_strndup, after taking NUL bytes out (they would cut the string). */
+static char *
+strip_nul(char *s, size_t len)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < len; i++)
+		if (s[i] != '\0')
+			s[j++] = s[i];
+	s[j] = '\0';
+	return s;
+}
+
+static char *
+charset_finish(char *s)
+{
+	char *v;
+
+	if (s != NULL && !g_utf8_validate(s, -1, NULL)) {
+		v = g_utf8_make_valid(s, -1);
+		g_free(s);
+		s = v;
+	}
+	return s;
+}
+
+char *
+message_text_to_utf8(const char *text, size_t len, const char *charset)
+{
+	static const char *const fallbacks[] = {
+		"GB18030", "CP950", "WINDOWS-1252",
+	};
+	char namebuf[64];
+	const char *from;
+	char *copy, *res = NULL, *lossy = NULL;
+	size_t errors = 0, i;
+	gboolean valid_utf8;
+
+	if (text == NULL || len == 0)
+		return g_strdup("");
+	/* Work on a copy without NUL bytes. */
+	copy = g_malloc(len + 1);
+	memcpy(copy, text, len);
+	strip_nul(copy, len);
+	len = strlen(copy);
+	text = copy;
+
+	from = charset_resolve(charset, namebuf, sizeof(namebuf));
+
+	if (text_is_ascii(text, len) &&
+	    (from == NULL || !charset_is_stateful(from))) {
+		return copy;
+	}
+	valid_utf8 = g_utf8_validate(text, (gssize)len, NULL);
+
+	if (from != NULL) {
+		if (g_ascii_strcasecmp(from, "UTF-8") == 0 ||
+		    g_ascii_strcasecmp(from, "UTF8") == 0) {
+			if (valid_utf8) {
+				res = utf8_dup_strip_bom(text, len);
+				goto done;
+			}
+		} else if (valid_utf8 && !text_is_ascii(text, len) &&
+		    charset_is_single_byte(from)) {
+			/* Mislabelled UTF-8. */
+			res = utf8_dup_strip_bom(text, len);
+			goto done;
+		} else {
+			res = charset_iconv(text, len, from, FALSE, NULL);
+			if (res != NULL && !utf8_plausible(res)) {
+				g_free(res);
+				res = NULL;
+			}
+			if (res != NULL)
+				goto done;
+		}
+	}
+
+	if (valid_utf8) {
+		res = utf8_dup_strip_bom(text, len);
+		goto done;
+	}
+
+	/* A declared charset with a few bad bytes beats guessing. */
+	if (from != NULL) {
+		lossy = charset_iconv(text, len, from, TRUE, &errors);
+		if (lossy != NULL && errors * 50 <= len) {
+			res = lossy;
+			goto done;
+		}
+		g_free(lossy);
+	}
+
+	for (i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
+		res = charset_iconv(text, len, fallbacks[i], FALSE, NULL);
+		if (res == NULL)
+			continue;
+		if (i < 2 ? utf8_plausible_cjk(res) : utf8_plausible(res))
+			goto done;
+		g_free(res);
+		res = NULL;
+	}
+
+	/* ISO-8859-1 maps every byte. */
+	res = charset_iconv(text, len, "ISO-8859-1", TRUE, NULL);
+	if (res == NULL)
+		res = g_utf8_make_valid(text, (gssize)len);
+done:
+	g_free(copy);
+	return charset_finish(res);
+}

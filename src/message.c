@@ -1,0 +1,1006 @@
+/* Parse raw mail with GMime into a plain struct message. */
+#include "autodefs.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "message.h"
+
+/* Limits against hostile structure. */
+#define MESSAGE_MAX_DEPTH	50	/* nested multiparts followed */
+#define MESSAGE_MAX_PARTS	1000	/* MIME parts looked at */
+#define MESSAGE_MAX_REFERENCES	100	/* newest References kept */
+#define MESSAGE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
+#define MESSAGE_MAX_MSGID	998	/* bytes of one Message-ID */
+#define MESSAGE_MAX_FILENAME	255	/* bytes of an attachment name */
+
+/* Per-parse state. */
+struct message_ctx {
+	struct message *msg;
+	GMimeParserOptions *options;
+	const char *data;	/* raw bytes, borrowed */
+	size_t len;
+	GString *errors;	/* "; "-separated problems */
+	unsigned int warned;	/* bit per GMimeParserWarning reported */
+	guint parts;
+	GPtrArray *leaves;	/* GMimeObject *, borrowed */
+};
+
+static void
+message_ctx_error(struct message_ctx *ctx, const char *what)
+{
+	if (strstr(ctx->errors->str, what) != NULL)
+		return;
+	if (ctx->errors->len > 0)
+		g_string_append(ctx->errors, "; ");
+	g_string_append(ctx->errors, what);
+}
+
+static void
+message_parser_warning(gint64 offset, GMimeParserWarning errcode,
+    const gchar *item, gpointer user_data)
+{
+	struct message_ctx *ctx = user_data;
+	const char *what = NULL;
+
+	switch (errcode) {
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+		what = "message truncated";
+		break;
+	case GMIME_WARN_MALFORMED_MESSAGE:
+		what = "malformed message";
+		break;
+	case GMIME_WARN_MALFORMED_MULTIPART:
+		what = "malformed multipart";
+		break;
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		what = "invalid header line";
+		break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		what = "multipart without boundary";
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		what = "MIME nesting too deep";
+		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		what = "MIME part without headers or content";
+		break;
+	default:
+		break;
+	}
+	if (what != NULL)
+		message_ctx_error(ctx, what);
+}
+
+static gsize message_library_once;
+
+void
+message_library_init(void)
+{
+	if (g_once_init_enter(&message_library_once)) {
+		g_mime_init();
+		g_once_init_leave(&message_library_once, 1);
+	}
+}
+
+/* ---- strings ---- */
+
+/* Return a new valid UTF-8 copy of s (NULL gives NULL). */
+static char *
+utf8_dup(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (g_utf8_validate(s, -1, NULL))
+		return g_strdup(s);
+	return message_text_to_utf8(s, strlen(s), NULL);
+}
+
+/* Return a new copy of a header-derived value: valid UTF-8, control
+   characters (CR, LF, tab, ...) made spaces, trimmed.  NULL gives NULL. */
+static char *
+header_clean(const char *s)
+{
+	char *r;
+	unsigned char *p;
+
+	r = utf8_dup(s);
+	if (r == NULL)
+		return NULL;
+	for (p = (unsigned char *)r; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return g_strstrip(r);
+}
+
+/* Cut s to at most max bytes on a character boundary. */
+static void
+utf8_truncate(char *s, size_t max)
+{
+	size_t n = strlen(s);
+	char *p;
+
+	if (n <= max)
+		return;
+	p = g_utf8_find_prev_char(s, s + max + 1);
+	if (p == NULL)
+		p = s;
+	*p = '\0';
+}
+
+/* Return a clean copy of one msg-id without <> and whitespace, or NULL
+   when nothing is left. */
+static char *
+msgid_clean(const char *s)
+{
+	const char *lt, *gt;
+	GString *out;
+	char *r;
+
+	if (s == NULL)
+		return NULL;
+	lt = strchr(s, '<');
+	if (lt != NULL) {
+		gt = strchr(lt + 1, '>');
+		s = lt + 1;
+		out = g_string_new_len(s, gt != NULL ? gt - s : (gssize)strlen(s));
+	} else {
+		out = g_string_new(s);
+	}
+	r = utf8_dup(out->str);
+	g_string_free(out, TRUE);
+	out = g_string_sized_new(strlen(r));
+	for (const unsigned char *p = (const unsigned char *)r; *p; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			continue;
+		g_string_append_c(out, (char)*p);
+	}
+	g_free(r);
+	r = g_string_free(out, FALSE);
+	utf8_truncate(r, MESSAGE_MAX_MSGID);
+	if (*r == '\0') {
+		g_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Lower-case the domain of an addr-spec in place. */
+static void
+addr_lower_domain(char *addr)
+{
+	char *at = strrchr(addr, '@');
+
+	if (at == NULL)
+		return;
+	for (at++; *at != '\0'; at++)
+		*at = g_ascii_tolower(*at);
+}
+
+/* Return a clean addr-spec: no whitespace, controls or brackets. */
+static char *
+addr_clean(const char *s)
+{
+	char *r, *w;
+	const unsigned char *p;
+
+	r = utf8_dup(s != NULL ? s : "");
+	for (p = (const unsigned char *)r, w = r; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			continue;
+		*w++ = (char)*p;
+	}
+	*w = '\0';
+	utf8_truncate(r, 998);
+	addr_lower_domain(r);
+	return r;
+}
+
+/* ---- raw header scan, for what GMime could not read ---- */
+
+/* Return the unfolded value of the first header called name in the raw
+   header block (stopping at the first empty line, skipping lines that are
+   not headers), newly allocated, or NULL. */
+static char *
+raw_header(const char *data, size_t len, const char *name)
+{
+	const char *p = data, *end = data + len;
+	size_t nlen = strlen(name);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol != NULL ? eol : end;
+		const char *line_end = le;
+
+		if (line_end > p && line_end[-1] == '\r')
+			line_end--;
+		if (line_end == p)
+			return NULL;	/* end of headers */
+		if ((size_t)(line_end - p) > nlen && p[nlen] == ':' &&
+		    g_ascii_strncasecmp(p, name, nlen) == 0) {
+			GString *v = g_string_new_len(p + nlen + 1,
+			    line_end - (p + nlen + 1));
+
+			/* continuation lines */
+			p = eol != NULL ? eol + 1 : end;
+			while (p < end && (*p == ' ' || *p == '\t')) {
+				eol = memchr(p, '\n', (size_t)(end - p));
+				le = eol != NULL ? eol : end;
+				line_end = le;
+				if (line_end > p && line_end[-1] == '\r')
+					line_end--;
+				g_string_append_c(v, ' ');
+				g_string_append_len(v, p, line_end - p);
+				p = eol != NULL ? eol + 1 : end;
+			}
+			return g_string_free(v, FALSE);
+		}
+		p = eol != NULL ? eol + 1 : end;
+	}
+	return NULL;
+}
+
+/* The header value from GMime, or from the raw scan when GMime lost it;
+   newly allocated, cleaned, or NULL. */
+static char *
+message_header(struct message_ctx *ctx, GMimeObject *obj, const char *name)
+{
+	const char *v = NULL;
+	char *raw, *r;
+
+	if (obj != NULL)
+		v = g_mime_object_get_header(obj, name);
+	if (v != NULL)
+		return header_clean(v);
+	raw = raw_header(ctx->data, ctx->len, name);
+	if (raw == NULL)
+		return NULL;
+	r = header_clean(raw);
+	g_free(raw);
+	return r;
+}
+
+/* Header with RFC 2047 decoding, for the raw-scan fallback. */
+static char *
+message_header_decoded(struct message_ctx *ctx, const char *name)
+{
+	char *raw, *dec, *r;
+
+	raw = raw_header(ctx->data, ctx->len, name);
+	if (raw == NULL)
+		return NULL;
+	dec = g_mime_utils_header_decode_text(ctx->options, raw);
+	r = header_clean(dec != NULL ? dec : raw);
+	g_free(dec);
+	g_free(raw);
+	return r;
+}
+
+/* ---- addresses ---- */
+
+static void
+address_free(struct message_address *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->name);
+	g_free(a->addr);
+	g_free(a);
+}
+
+static void
+address_list_collect(InternetAddressList *list, GPtrArray *out, int depth)
+{
+	int i, n;
+
+	if (list == NULL || depth > 4)
+		return;
+	n = internet_address_list_length(list);
+	for (i = 0; i < n && out->len < MESSAGE_MAX_ADDRESSES; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		struct message_address *a;
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			address_list_collect(internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
+			continue;
+		}
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		a = g_new0(struct message_address, 1);
+		a->name = header_clean(internet_address_get_name(ia));
+		if (a->name == NULL)
+			a->name = g_strdup("");
+		a->addr = addr_clean(internet_address_mailbox_get_addr(
+		    INTERNET_ADDRESS_MAILBOX(ia)));
+		g_ptr_array_add(out, a);
+	}
+}
+
+/* Fill out from a list, falling back to the raw header name when GMime
+   found no mailbox in it. */
+static void
+message_addresses(struct message_ctx *ctx, InternetAddressList *list,
+    const char *name, GPtrArray *out)
+{
+	InternetAddressList *parsed;
+	char *raw;
+
+	address_list_collect(list, out, 0);
+	if (out->len > 0)
+		return;
+	raw = raw_header(ctx->data, ctx->len, name);
+	if (raw == NULL)
+		return;
+	parsed = internet_address_list_parse(ctx->options, raw);
+	if (parsed != NULL) {
+		address_list_collect(parsed, out, 0);
+		g_object_unref(parsed);
+	}
+	if (out->len == 0) {
+		/* Last resort: <addr> or a lone word with an @ */
+		char *clean = header_clean(raw);
+		const char *lt = strchr(clean, '<');
+		char *addr = NULL;
+
+		if (lt != NULL) {
+			addr = msgid_clean(lt);
+		} else if (*clean != '\0' && strchr(clean, ' ') == NULL) {
+			addr = g_strdup(clean);
+		}
+		if (addr != NULL) {
+			struct message_address *a;
+
+			a = g_new0(struct message_address, 1);
+			a->name = g_strdup("");
+			a->addr = addr_clean(addr);
+			g_ptr_array_add(out, a);
+			g_free(addr);
+		}
+		g_free(clean);
+	}
+	g_free(raw);
+}
+
+/* Set *dst to the first address of list (copied), if any. */
+static gboolean
+message_first_address(struct message_ctx *ctx, InternetAddressList *list,
+    const char *name, struct message_address *dst)
+{
+	GPtrArray *all;
+	struct message_address *a;
+
+	all = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
+	message_addresses(ctx, list, name, all);
+	if (all->len == 0) {
+		g_ptr_array_free(all, TRUE);
+		return FALSE;
+	}
+	a = g_ptr_array_index(all, 0);
+	dst->name = a->name;
+	dst->addr = a->addr;
+	a->name = a->addr = NULL;
+	g_ptr_array_free(all, TRUE);
+	return TRUE;
+}
+
+/* ---- message ids ---- */
+
+/* Append the msg-ids of a References-like value to out (all of them, in
+   order). */
+static void
+msgids_parse(struct message_ctx *ctx, const char *value, GPtrArray *out)
+{
+	GMimeReferences *refs;
+	int i, n;
+
+	if (value == NULL)
+		return;
+	refs = g_mime_references_parse(ctx->options, value);
+	n = refs != NULL ? g_mime_references_length(refs) : 0;
+	for (i = 0; i < n; i++) {
+		char *id = msgid_clean(g_mime_references_get_message_id(refs,
+		    i));
+
+		if (id != NULL)
+			g_ptr_array_add(out, id);
+	}
+	if (refs != NULL)
+		g_mime_references_free(refs);
+	if (out->len > 0)
+		return;
+	/* Not RFC 5322: take words holding an @. */
+	{
+		char **words = g_strsplit_set(value, " \t,;<>()", -1);
+
+		for (i = 0; words[i] != NULL; i++) {
+			char *id;
+
+			if (strchr(words[i], '@') == NULL)
+				continue;
+			id = msgid_clean(words[i]);
+			if (id != NULL)
+				g_ptr_array_add(out, id);
+		}
+		g_strfreev(words);
+	}
+}
+
+static void
+message_ids(struct message_ctx *ctx, GMimeMessage *gmsg)
+{
+	struct message *msg = ctx->msg;
+	GMimeObject *obj = gmsg != NULL ? GMIME_OBJECT(gmsg) : NULL;
+	GPtrArray *ids;
+	char *v;
+	guint i, skip;
+
+	if (gmsg != NULL)
+		msg->message_id = msgid_clean(g_mime_message_get_message_id(
+		    gmsg));
+	if (msg->message_id == NULL) {
+		v = message_header(ctx, obj, "Message-ID");
+		msg->message_id = msgid_clean(v);
+		g_free(v);
+	}
+	if (msg->message_id == NULL) {
+		char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+		    (const guchar *)ctx->data, ctx->len);
+
+		msg->message_id = g_strdup_printf("%s@ticketd.invalid", hex);
+		msg->message_id_synthetic = TRUE;
+		g_free(hex);
+	}
+
+	ids = g_ptr_array_new_with_free_func(g_free);
+	v = message_header(ctx, obj, "In-Reply-To");
+	msgids_parse(ctx, v, ids);
+	g_free(v);
+	if (ids->len > 0)
+		msg->in_reply_to = g_strdup(g_ptr_array_index(ids, 0));
+	g_ptr_array_set_size(ids, 0);
+
+	v = message_header(ctx, obj, "References");
+	msgids_parse(ctx, v, ids);
+	g_free(v);
+	skip = ids->len > MESSAGE_MAX_REFERENCES ?
+	    ids->len - MESSAGE_MAX_REFERENCES : 0;
+	for (i = skip; i < ids->len; i++) {
+		g_ptr_array_add(msg->references, g_ptr_array_index(ids, i));
+		ids->pdata[i] = NULL;
+	}
+	g_ptr_array_free(ids, TRUE);
+}
+
+/* ---- headers ---- */
+
+static char *
+return_path_parse(const char *v)
+{
+	const char *lt;
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	lt = strchr(v, '<');
+	if (lt != NULL) {
+		const char *gt = strchr(lt + 1, '>');
+		char *inner = g_strndup(lt + 1, gt != NULL ?
+		    (gsize)(gt - lt - 1) : strlen(lt + 1));
+
+		r = addr_clean(inner);
+		g_free(inner);
+		return r;
+	}
+	return addr_clean(v);
+}
+
+static void
+message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
+{
+	struct message *msg = ctx->msg;
+	GMimeObject *obj = gmsg != NULL ? GMIME_OBJECT(gmsg) : NULL;
+	GDateTime *dt;
+	char *v;
+
+	/* Subject */
+	if (gmsg != NULL)
+		msg->subject = header_clean(g_mime_message_get_subject(gmsg));
+	if (msg->subject == NULL)
+		msg->subject = message_header_decoded(ctx, "Subject");
+	if (msg->subject == NULL)
+		msg->subject = g_strdup("");
+
+	/* Addresses */
+	if (!message_first_address(ctx, gmsg != NULL ?
+	    g_mime_message_get_from(gmsg) : NULL, "From", &msg->from)) {
+		char *name = message_header_decoded(ctx, "From");
+
+		msg->from.name = name != NULL ? name : g_strdup("");
+		msg->from.addr = g_strdup("");
+	}
+	message_addresses(ctx, gmsg != NULL ? g_mime_message_get_addresses(gmsg,
+	    GMIME_ADDRESS_TYPE_TO) : NULL, "To", msg->to);
+	message_addresses(ctx, gmsg != NULL ? g_mime_message_get_addresses(gmsg,
+	    GMIME_ADDRESS_TYPE_CC) : NULL, "Cc", msg->cc);
+	message_first_address(ctx, gmsg != NULL ?
+	    g_mime_message_get_reply_to(gmsg) : NULL, "Reply-To",
+	    &msg->reply_to);
+
+	v = message_header(ctx, obj, "Return-Path");
+	msg->return_path = return_path_parse(v);
+	g_free(v);
+
+	/* Date */
+	dt = gmsg != NULL ? g_mime_message_get_date(gmsg) : NULL;
+	if (dt != NULL) {
+		msg->date = g_date_time_to_unix(dt);
+	} else {
+		v = message_header(ctx, obj, "Date");
+		if (v != NULL) {
+			dt = g_mime_utils_header_decode_date(v);
+			if (dt != NULL) {
+				msg->date = g_date_time_to_unix(dt);
+				g_date_time_unref(dt);
+			}
+			g_free(v);
+		}
+	}
+	if (msg->date < 0)
+		msg->date = 0;
+
+	msg->auto_submitted = message_header(ctx, obj, "Auto-Submitted");
+	msg->precedence = message_header(ctx, obj, "Precedence");
+	msg->list_id = message_header(ctx, obj, "List-Id");
+	msg->x_autoreply = message_header(ctx, obj, "X-Autoreply");
+	if (msg->x_autoreply == NULL)
+		msg->x_autoreply = message_header(ctx, obj, "X-Autorespond");
+	msg->x_loop = message_header(ctx, obj, "X-Ticketd-Loop");
+	if (msg->x_loop == NULL)
+		msg->x_loop = message_header(ctx, obj, "X-Loop");
+	msg->content_language = message_header(ctx, obj, "Content-Language");
+	msg->thread_index = message_header(ctx, obj, "Thread-Index");
+}
+
+/* ---- MIME structure ---- */
+
+/* Collect the leaves of the MIME tree in document order, bounded in depth
+   and in number. */
+static void
+message_collect(struct message_ctx *ctx, GMimeObject *obj, int depth)
+{
+	int i, n;
+
+	if (obj == NULL)
+		return;
+	if (ctx->parts >= MESSAGE_MAX_PARTS) {
+		message_ctx_error(ctx, "too many MIME parts");
+		return;
+	}
+	ctx->parts++;
+	if (GMIME_IS_MULTIPART(obj)) {
+		if (depth >= MESSAGE_MAX_DEPTH) {
+			message_ctx_error(ctx, "MIME nesting too deep");
+			return;
+		}
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n; i++)
+			message_collect(ctx, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj), i), depth + 1);
+		return;
+	}
+	g_ptr_array_add(ctx->leaves, obj);
+}
+
+/* Return the decoded content of a part as a new GByteArray. */
+static GByteArray *
+part_decode(GMimePart *part)
+{
+	GMimeDataWrapper *wrapper;
+	GMimeStream *stream;
+	GByteArray *src, *copy;
+
+	copy = g_byte_array_new();
+	wrapper = g_mime_part_get_content(part);
+	if (wrapper == NULL)
+		return copy;
+	stream = g_mime_stream_mem_new();
+	if (g_mime_data_wrapper_write_to_stream(wrapper, stream) != -1) {
+		src = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+		if (src != NULL && src->len > 0)
+			g_byte_array_append(copy, src->data, src->len);
+	}
+	g_object_unref(stream);
+	return copy;
+}
+
+static gboolean
+part_is_attachment(GMimePart *part)
+{
+	return g_mime_part_is_attachment(part) ||
+	    g_mime_part_get_filename(part) != NULL;
+}
+
+static gboolean
+part_is_type(GMimeObject *obj, const char *type, const char *subtype)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* Decode a text part to UTF-8 with its declared charset. */
+static char *
+part_text(GMimePart *part)
+{
+	GByteArray *b = part_decode(part);
+	const char *charset;
+	char *r;
+
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+	    "charset");
+	r = message_text_to_utf8((const char *)b->data, b->len, charset);
+	g_byte_array_free(b, TRUE);
+	return r;
+}
+
+static gboolean
+text_is_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!g_ascii_isspace(*s))
+			return FALSE;
+	return TRUE;
+}
+
+/* CRLF and lone CR become LF, in place. */
+static void
+text_normalise_newlines(char *s)
+{
+	char *r, *w;
+
+	for (r = w = s; *r != '\0'; r++) {
+		if (*r == '\r') {
+			*w++ = '\n';
+			if (r[1] == '\n')
+				r++;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* Pick the body: the first non-empty inline text/plain, else the first
+   inline text/html, else an empty text/plain. */
+static GMimeObject *
+message_body(struct message_ctx *ctx)
+{
+	struct message *msg = ctx->msg;
+	GMimePart *html = NULL, *blank = NULL;
+	guint i;
+	char *text;
+
+	for (i = 0; i < ctx->leaves->len; i++) {
+		GMimeObject *obj = g_ptr_array_index(ctx->leaves, i);
+		GMimePart *part;
+
+		if (!GMIME_IS_PART(obj))
+			continue;
+		part = GMIME_PART(obj);
+		if (part_is_attachment(part))
+			continue;
+		if (part_is_type(obj, "text", "plain")) {
+			text = part_text(part);
+			if (!text_is_blank(text)) {
+				text_normalise_newlines(text);
+				msg->body = text;
+				return obj;
+			}
+			g_free(text);
+			if (blank == NULL)
+				blank = part;
+		} else if (html == NULL && part_is_type(obj, "text", "html")) {
+			html = part;
+		}
+	}
+	if (html != NULL) {
+		text = part_text(html);
+		msg->body = message_html_to_text(text, strlen(text));
+		msg->body_from_html = TRUE;
+		g_free(text);
+		return GMIME_OBJECT(html);
+	}
+	return GMIME_OBJECT(blank);
+}
+
+static char *
+filename_sanitise(const char *name)
+{
+	const char *base, *p;
+	GString *out;
+	char *u, *r;
+
+	if (name == NULL)
+		return g_strdup("");
+	u = utf8_dup(name);
+	base = u;
+	for (p = u; *p != '\0'; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	out = g_string_new(NULL);
+	for (p = base; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+			continue;
+		/* bidi overrides disguise extensions */
+		if ((c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069) || c == 0x200e ||
+		    c == 0x200f || c == 0xfeff)
+			continue;
+		g_string_append_unichar(out, c);
+	}
+	g_free(u);
+	r = g_strstrip(g_string_free(out, FALSE));
+	if (strcmp(r, ".") == 0 || strcmp(r, "..") == 0) {
+		*r = '\0';
+	} else if (strlen(r) > MESSAGE_MAX_FILENAME) {
+		/* keep a short extension */
+		const char *dot = strrchr(r, '.');
+		size_t elen = dot != NULL ? strlen(dot) : 0;
+
+		if (elen > 0 && elen <= 16) {
+			char *ext = g_strdup(dot);
+			char *stem = g_strndup(r, (gsize)(dot - r));
+
+			utf8_truncate(stem, MESSAGE_MAX_FILENAME - elen);
+			g_free(r);
+			r = g_strconcat(stem, ext, NULL);
+			g_free(stem);
+			g_free(ext);
+		} else {
+			utf8_truncate(r, MESSAGE_MAX_FILENAME);
+		}
+	}
+	return r;
+}
+
+static char *
+content_type_string(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *type, *sub;
+	char *s, *r;
+
+	type = ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
+	sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
+	s = g_strdup_printf("%s/%s", type != NULL && *type != '\0' ? type :
+	    "application", sub != NULL && *sub != '\0' ? sub : "octet-stream");
+	r = header_clean(s);
+	g_free(s);
+	g_strdelimit(r, " ", '_');
+	s = g_utf8_strdown(r, -1);
+	g_free(r);
+	return s;
+}
+
+static void
+attachment_free(struct message_attachment *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->filename);
+	g_free(a->content_type);
+	if (a->content != NULL)
+		g_bytes_unref(a->content);
+	g_free(a);
+}
+
+static void
+message_attachments(struct message_ctx *ctx, GMimeObject *body)
+{
+	guint i;
+
+	for (i = 0; i < ctx->leaves->len; i++) {
+		GMimeObject *obj = g_ptr_array_index(ctx->leaves, i);
+		struct message_attachment *a;
+		const char *name = NULL;
+		GByteArray *content;
+
+		if (obj == body)
+			continue;
+		if (GMIME_IS_MESSAGE_PART(obj)) {
+			GMimeMessage *inner = g_mime_message_part_get_message(
+			    GMIME_MESSAGE_PART(obj));
+			GMimeStream *s = g_mime_stream_mem_new();
+			GByteArray *src;
+
+			if (inner != NULL)
+				g_mime_object_write_to_stream(
+				    GMIME_OBJECT(inner), NULL, s);
+			src = g_mime_stream_mem_get_byte_array(
+			    GMIME_STREAM_MEM(s));
+			content = g_byte_array_new();
+			if (src != NULL && src->len > 0)
+				g_byte_array_append(content, src->data,
+				    src->len);
+			g_object_unref(s);
+			name = g_mime_object_get_content_disposition_parameter(
+			    obj, "filename");
+			if (name == NULL)
+				name = g_mime_object_get_content_type_parameter(
+				    obj, "name");
+		} else if (GMIME_IS_PART(obj)) {
+			GMimePart *part = GMIME_PART(obj);
+
+			if (!part_is_attachment(part) &&
+			    part_is_type(obj, "text", "*"))
+				continue;
+			content = part_decode(part);
+			name = g_mime_part_get_filename(part);
+		} else {
+			continue;
+		}
+		a = g_new0(struct message_attachment, 1);
+		a->filename = filename_sanitise(name);
+		a->content_type = content_type_string(obj);
+		a->size = content->len;
+		a->content = g_byte_array_free_to_bytes(content);
+		g_ptr_array_add(ctx->msg->attachments, a);
+	}
+}
+
+static gboolean
+message_is_dsn(GMimeObject *top)
+{
+	const char *rt;
+
+	if (top == NULL || !GMIME_IS_MULTIPART(top) ||
+	    !part_is_type(top, "multipart", "report"))
+		return FALSE;
+	rt = g_mime_object_get_content_type_parameter(top, "report-type");
+	return rt != NULL && g_ascii_strcasecmp(rt, "delivery-status") == 0;
+}
+
+/* Body of a message GMime could not parse: the text after the first
+   empty line. */
+static void
+message_raw_body(struct message_ctx *ctx)
+{
+	const char *p = ctx->data, *end = ctx->data + ctx->len;
+	const char *body = NULL;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (eol == NULL)
+			break;
+		if (eol + 1 < end && eol[1] == '\n') {
+			body = eol + 2;
+			break;
+		}
+		if (eol + 2 < end && eol[1] == '\r' && eol[2] == '\n') {
+			body = eol + 3;
+			break;
+		}
+		p = eol + 1;
+	}
+	if (body != NULL) {
+		ctx->msg->body = message_text_to_utf8(body,
+		    (size_t)(end - body), NULL);
+		text_normalise_newlines(ctx->msg->body);
+	}
+}
+
+struct message *
+message_parse(const char *data, size_t len)
+{
+	static const char *fallback[] = {
+		"utf-8", "gb18030", "big5", "windows-1252", NULL,
+	};
+	struct message_ctx ctx;
+	struct message *msg;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *gmsg = NULL;
+	GMimeObject *top = NULL, *body = NULL;
+
+	message_library_init();
+	if (data == NULL)
+		len = 0;
+
+	msg = g_new0(struct message, 1);
+	msg->raw = g_bytes_new(data, len);
+	msg->references = g_ptr_array_new_with_free_func(g_free);
+	msg->to = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
+	msg->cc = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
+	msg->attachments = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)attachment_free);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.msg = msg;
+	ctx.data = len > 0 ? data : "";
+	ctx.len = len;
+	ctx.errors = g_string_new(NULL);
+	ctx.leaves = g_ptr_array_new();
+	ctx.options = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(ctx.options, fallback);
+	g_mime_parser_options_set_address_compliance_mode(ctx.options,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(ctx.options,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(ctx.options,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(ctx.options,
+	    TRUE);
+	g_mime_parser_options_set_warning_callback(ctx.options,
+	    message_parser_warning, &ctx);
+
+	if (len > 0) {
+		stream = g_mime_stream_mem_new_with_buffer(data, len);
+		parser = g_mime_parser_new_with_stream(stream);
+		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+		gmsg = g_mime_parser_construct_message(parser, ctx.options);
+		g_object_unref(parser);
+		g_object_unref(stream);
+	}
+	if (gmsg == NULL)
+		message_ctx_error(&ctx, "no MIME message could be read");
+
+	message_ids(&ctx, gmsg);
+	message_headers(&ctx, gmsg);
+
+	if (gmsg != NULL) {
+		top = g_mime_message_get_mime_part(gmsg);
+		msg->is_dsn = message_is_dsn(top);
+		message_collect(&ctx, top, 0);
+		body = message_body(&ctx);
+		message_attachments(&ctx, body);
+	} else {
+		message_raw_body(&ctx);
+	}
+	if (msg->body == NULL)
+		msg->body = g_strdup("");
+
+	if (ctx.errors->len > 0)
+		msg->parse_error = header_clean(ctx.errors->str);
+	g_string_free(ctx.errors, TRUE);
+	g_ptr_array_free(ctx.leaves, TRUE);
+	if (gmsg != NULL)
+		g_object_unref(gmsg);
+	g_mime_parser_options_free(ctx.options);
+	return msg;
+}
+
+void
+message_free(struct message *msg)
+{
+	if (msg == NULL)
+		return;
+	if (msg->raw != NULL)
+		g_bytes_unref(msg->raw);
+	g_free(msg->message_id);
+	g_free(msg->in_reply_to);
+	g_ptr_array_free(msg->references, TRUE);
+	g_free(msg->subject);
+	g_free(msg->from.name);
+	g_free(msg->from.addr);
+	g_ptr_array_free(msg->to, TRUE);
+	g_ptr_array_free(msg->cc, TRUE);
+	g_free(msg->reply_to.name);
+	g_free(msg->reply_to.addr);
+	g_free(msg->return_path);
+	g_free(msg->auto_submitted);
+	g_free(msg->precedence);
+	g_free(msg->list_id);
+	g_free(msg->x_autoreply);
+	g_free(msg->x_loop);
+	g_free(msg->content_language);
+	g_free(msg->thread_index);
+	g_free(msg->body);
+	g_ptr_array_free(msg->attachments, TRUE);
+	g_free(msg->parse_error);
+	g_free(msg);
+}

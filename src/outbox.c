@@ -1,0 +1,185 @@
+/* Outbox: queue, retry with back-off, hand to SMTP. */
+#include "autodefs.h"
+
+#include "log.h"
+#include "outbox.h"
+#include "smtp.h"
+
+#define OUTBOX_BATCH 100
+#define OUTBOX_BACKOFF_MIN 60
+#define OUTBOX_BACKOFF_MAX 3600
+
+struct outbox {
+	const struct config_smtp *cfg;	/* borrowed */
+	struct store *store;		/* borrowed */
+	struct smtp_client *smtp;
+	gint64 server_down_until;	/* no attempts before this */
+	int server_failures;		/* consecutive connection failures */
+};
+
+struct outbox *
+outbox_new(const struct config_smtp *cfg, struct store *store)
+{
+	struct outbox *outbox = g_new0(struct outbox, 1);
+
+	outbox->cfg = cfg;
+	outbox->store = store;
+	outbox->smtp = smtp_client_new(cfg);
+	return outbox;
+}
+
+void
+outbox_free(struct outbox *outbox)
+{
+	if (outbox == NULL)
+		return;
+	smtp_client_free(outbox->smtp);
+	g_free(outbox);
+}
+
+int
+outbox_backoff_seconds(int attempts)
+{
+	int delay = OUTBOX_BACKOFF_MIN;
+
+	for (int i = 1; i < attempts && delay < OUTBOX_BACKOFF_MAX; i++)
+		delay *= 2;
+	return MIN(delay, OUTBOX_BACKOFF_MAX);
+}
+
+/* Back-off with +-25 % jitter so that many mails do not retry at once. */
+static int
+outbox_jittered(int attempts)
+{
+	int delay = outbox_backoff_seconds(attempts);
+
+	return delay - delay / 4 + g_random_int_range(0, delay / 2 + 1);
+}
+
+static gint64
+outbox_now(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* Record the outcome of one attempt.  Returns -1 if the store failed. */
+static int
+outbox_record(struct outbox *outbox, const struct store_outbox_item *item,
+	      int status, const char *error)
+{
+	gint64 now = outbox_now();
+	char *err = NULL;
+	int rc;
+
+	if (status == SMTP_OK) {
+		rc = store_outbox_mark_sent(outbox->store, item->id, now, &err);
+		if (rc == 0)
+			log_info("ticket %" G_GINT64_FORMAT ": mail %"
+				 G_GINT64_FORMAT " sent to %s",
+				 item->ticket_id, item->id, item->rcpt_to[0]);
+	} else if (status == SMTP_PERM ||
+		   now - item->created >
+		   (gint64)outbox->cfg->max_retry_hours * 3600) {
+		rc = store_outbox_mark_failed(outbox->store, item->id, error,
+					      &err);
+		log_error("ticket %" G_GINT64_FORMAT ": mail %" G_GINT64_FORMAT
+			  " to %s failed for good: %s", item->ticket_id,
+			  item->id, item->rcpt_to[0], error);
+	} else {
+		int delay = outbox_jittered(item->attempts + 1);
+
+		rc = store_outbox_mark_retry(outbox->store, item->id,
+					     item->attempts + 1, now + delay,
+					     error, &err);
+		log_debug("mail %" G_GINT64_FORMAT ": retry in %d s", item->id,
+			  delay);
+	}
+	if (rc < 0) {
+		log_error("outbox: %s", err);
+		g_free(err);
+	}
+	return rc;
+}
+
+int
+outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
+{
+	unsigned sent = 0;
+	int result = 0;
+	gint64 now = outbox_now();
+
+	if (sent_r != NULL)
+		*sent_r = 0;
+	if (!force && now < outbox->server_down_until)
+		return -1;
+	for (;;) {
+		GPtrArray *items;
+		char *err = NULL;
+		gboolean stop = FALSE;
+
+		/* force: everything queued, whatever its schedule */
+		if (store_outbox_due(outbox->store,
+				     force ? G_MAXINT64 : outbox_now(),
+				     OUTBOX_BATCH, &items, &err) < 0) {
+			log_error("outbox: %s", err);
+			g_free(err);
+			return -1;
+		}
+		if (items->len == 0) {
+			g_ptr_array_unref(items);
+			break;
+		}
+		for (guint i = 0; i < items->len && !stop; i++) {
+			struct store_outbox_item *item = items->pdata[i];
+			char *error = NULL;
+			int status;
+
+			status = smtp_client_send(outbox->smtp, item->mail_from,
+						  (const char *const *)
+						  item->rcpt_to, item->data,
+						  &error);
+			if (outbox_record(outbox, item, status, error) < 0)
+				stop = TRUE;
+			if (status == SMTP_OK) {
+				sent++;
+				outbox->server_failures = 0;
+			} else if (status == SMTP_TEMP) {
+				/* Most likely the server is away: one log
+				   line, then wait for the back-off. */
+				outbox->server_failures++;
+				outbox->server_down_until = outbox_now() +
+					outbox_jittered(outbox->server_failures);
+				log_warnx("outbox: %s; %u mail(s) wait for "
+					  "the next attempt", error,
+					  items->len - i);
+				stop = TRUE;
+			}
+			g_free(error);
+		}
+		g_ptr_array_unref(items);
+		if (stop) {
+			result = -1;
+			break;
+		}
+	}
+	if (sent_r != NULL)
+		*sent_r = sent;
+	return result;
+}
+
+int
+outbox_next_due(struct outbox *outbox)
+{
+	gint64 when, now = outbox_now();
+	char *err = NULL;
+
+	if (store_outbox_next_time(outbox->store, &when, &err) < 0) {
+		log_error("outbox: %s", err);
+		g_free(err);
+		return -1;
+	}
+	if (when == 0)
+		return -1;
+	when = MAX(when, outbox->server_down_until);
+	return when <= now ? 0 : (int)MIN(when - now, G_MAXINT);
+}

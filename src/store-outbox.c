@@ -1,0 +1,223 @@
+/* The outbox: outgoing mail kept until the SMTP server accepted it. */
+#include "autodefs.h"
+
+#include <string.h>
+
+#include "store-private.h"
+
+void
+store_outbox_item_free(struct store_outbox_item *item)
+{
+	if (item == NULL)
+		return;
+	g_free(item->mail_from);
+	g_strfreev(item->rcpt_to);
+	if (item->data != NULL)
+		g_bytes_unref(item->data);
+	g_free(item->status);
+	g_free(item->last_error);
+	g_free(item);
+}
+
+static int
+store_outbox_step(struct store *store, sqlite3_stmt *stmt, const char *what,
+		  char **error_r)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE) {
+		store_error(store, what, error_r);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_outbox_insert(struct store *store, gint64 ticket_id, gint64 message_row,
+		    const char *mail_from, const char *const *rcpt_to,
+		    char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_INSERT,
+		"INSERT INTO outbox (ticket_id, message_row, mail_from, "
+		"rcpt_to, next_attempt, created) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+		error_r);
+	char *rcpts;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rcpts = g_strjoinv("\n", (char **)rcpt_to);
+	if (ticket_id > 0)
+		sqlite3_bind_int64(stmt, 1, ticket_id);
+	else
+		sqlite3_bind_null(stmt, 1);
+	sqlite3_bind_int64(stmt, 2, message_row);
+	store_bind_text(stmt, 3, mail_from);
+	store_bind_text(stmt, 4, rcpts);
+	sqlite3_bind_int64(stmt, 5, g_get_real_time() / G_USEC_PER_SEC);
+	rc = store_outbox_step(store, stmt, "queue mail", error_r);
+	g_free(rcpts);
+	return rc;
+}
+
+#define STORE_OUTBOX_COLUMNS \
+	"o.id, o.ticket_id, o.message_row, o.mail_from, o.rcpt_to, " \
+	"o.status, o.attempts, o.next_attempt, o.created, o.last_error"
+
+static struct store_outbox_item *
+store_outbox_from_row(sqlite3_stmt *stmt, gboolean with_data)
+{
+	struct store_outbox_item *item = g_new0(struct store_outbox_item, 1);
+	char *rcpts;
+
+	item->id = sqlite3_column_int64(stmt, 0);
+	item->ticket_id = sqlite3_column_int64(stmt, 1);
+	item->message_row = sqlite3_column_int64(stmt, 2);
+	item->mail_from = store_column_text(stmt, 3);
+	rcpts = store_column_text(stmt, 4);
+	item->rcpt_to = g_strsplit(rcpts != NULL ? rcpts : "", "\n", -1);
+	g_free(rcpts);
+	item->status = store_column_text(stmt, 5);
+	item->attempts = sqlite3_column_int(stmt, 6);
+	item->next_attempt = sqlite3_column_int64(stmt, 7);
+	item->created = sqlite3_column_int64(stmt, 8);
+	item->last_error = store_column_text(stmt, 9);
+	if (with_data) {
+		const void *blob = sqlite3_column_blob(stmt, 10);
+		int len = sqlite3_column_bytes(stmt, 10);
+
+		item->data = g_bytes_new(blob, (gsize)len);
+	}
+	return item;
+}
+
+int
+store_outbox_due(struct store *store, gint64 now, int limit,
+		 GPtrArray **items_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_DUE,
+		"SELECT " STORE_OUTBOX_COLUMNS ", m.raw FROM outbox o "
+		"JOIN messages m ON m.id = o.message_row "
+		"WHERE o.status = 'queued' AND o.next_attempt <= ?1 "
+		"ORDER BY o.next_attempt, o.id LIMIT ?2", error_r);
+	GPtrArray *items;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int(stmt, 2, limit);
+	items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_outbox_item_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(items, store_outbox_from_row(stmt, TRUE));
+	if (rc != SQLITE_DONE) {
+		store_error(store, "read outbox", error_r);
+		sqlite3_reset(stmt);
+		g_ptr_array_unref(items);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	*items_r = items;
+	return 0;
+}
+
+int
+store_outbox_list(struct store *store, const char *status,
+		  GPtrArray **items_r, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	GPtrArray *items;
+	int rc;
+
+	if (sqlite3_prepare_v2(store->db,
+		"SELECT " STORE_OUTBOX_COLUMNS " FROM outbox o "
+		"WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id DESC",
+		-1, &stmt, NULL) != SQLITE_OK)
+		return store_error(store, "list outbox", error_r);
+	store_bind_text(stmt, 1, status);
+	items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_outbox_item_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(items, store_outbox_from_row(stmt, FALSE));
+	if (rc != SQLITE_DONE) {
+		store_error(store, "list outbox", error_r);
+		sqlite3_finalize(stmt);
+		g_ptr_array_unref(items);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	*items_r = items;
+	return 0;
+}
+
+int
+store_outbox_mark_sent(struct store *store, gint64 id, gint64 now,
+		       char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_SENT,
+		"UPDATE outbox SET status = 'sent', sent = ?2, "
+		"attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+		error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now);
+	return store_outbox_step(store, stmt, "mark mail sent", error_r);
+}
+
+int
+store_outbox_mark_retry(struct store *store, gint64 id, int attempts,
+			gint64 next_attempt, const char *error,
+			char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_RETRY,
+		"UPDATE outbox SET attempts = ?2, next_attempt = ?3, "
+		"last_error = ?4 WHERE id = ?1", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int(stmt, 2, attempts);
+	sqlite3_bind_int64(stmt, 3, next_attempt);
+	store_bind_text(stmt, 4, error);
+	return store_outbox_step(store, stmt, "reschedule mail", error_r);
+}
+
+int
+store_outbox_mark_failed(struct store *store, gint64 id, const char *error,
+			 char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_FAILED,
+		"UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
+		"last_error = ?2 WHERE id = ?1", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, error);
+	return store_outbox_step(store, stmt, "mark mail failed", error_r);
+}
+
+int
+store_outbox_next_time(struct store *store, gint64 *when_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_NEXT,
+		"SELECT min(next_attempt) FROM outbox WHERE status = 'queued'",
+		error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*when_r = 0;
+	if (rc == SQLITE_ROW)
+		*when_r = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW)
+		return store_error(store, "read outbox", error_r);
+	return 0;
+}

@@ -1,0 +1,55 @@
+#ifndef TICKETD_STORE_PRIVATE_H
+#define TICKETD_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* One cached prepared statement per use; prepared on first use and
+   finalised in store_close(). */
+enum store_stmt {
+	STORE_STMT_BEGIN,
+	STORE_STMT_COMMIT,
+	STORE_STMT_ROLLBACK,
+	STORE_STMT_STATE_GET,
+	STORE_STMT_STATE_SET,
+	STORE_STMT_MESSAGE_FIND,
+	STORE_STMT_TICKET_EXISTS,
+	STORE_STMT_TICKET_INSERT,
+	STORE_STMT_TICKET_TOUCH,
+	STORE_STMT_MESSAGE_INSERT,
+	STORE_STMT_ATTACHMENT_INSERT,
+	STORE_STMT_EVENT_INSERT,
+	STORE_STMT_TICKET_GET,
+	STORE_STMT_TICKET_MESSAGES,
+	STORE_STMT_MESSAGE_ATTACHMENTS,
+	STORE_STMT_OUTBOX_INSERT,
+	STORE_STMT_OUTBOX_DUE,
+	STORE_STMT_OUTBOX_SENT,
+	STORE_STMT_OUTBOX_RETRY,
+	STORE_STMT_OUTBOX_FAILED,
+	STORE_STMT_OUTBOX_NEXT,
+	STORE_STMT_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+};
+
+/* Return the cached statement id, preparing sql the first time; reset and
+   with bindings cleared.  NULL with *error_r set on failure. */
+sqlite3_stmt *store_stmt(struct store *store, enum store_stmt id,
+			 const char *sql, char **error_r);
+
+/* Set *error_r to "what: sqlite's message" and return -1. */
+int store_error(struct store *store, const char *what, char **error_r);
+
+/* Bind helpers: NULL binds SQL NULL. */
+void store_bind_text(sqlite3_stmt *stmt, int col, const char *text);
+
+/* Column helpers: a new copy of the text, NULL for SQL NULL. */
+char *store_column_text(sqlite3_stmt *stmt, int col);
+
+#endif

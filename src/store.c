@@ -1,0 +1,338 @@
+/* The SQLite store: open, pragmas, schema migrations, transactions and the
+   prepared-statement cache. */
+#include "autodefs.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "store-private.h"
+
+/* Each entry moves the schema from version i to i + 1.  Never edit a
+   released entry: add a new one. */
+static const char *const store_migrations[] = {
+	/* 1: tickets, messages, attachments, events, outbox, mailbox state */
+	"CREATE TABLE tickets ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'new',"
+	" priority TEXT NOT NULL DEFAULT 'normal',"
+	" requester TEXT NOT NULL,"
+	" requester_name TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX tickets_status ON tickets(status, updated);"
+	"CREATE INDEX tickets_requester ON tickets(requester);"
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" synthetic_id INTEGER NOT NULL DEFAULT 0,"
+	" mailbox TEXT NOT NULL,"
+	" direction TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" thread_by TEXT NOT NULL,"
+	" from_addr TEXT NOT NULL,"
+	" from_name TEXT NOT NULL DEFAULT '',"
+	" to_addrs TEXT NOT NULL DEFAULT '',"
+	" cc_addrs TEXT NOT NULL DEFAULT '',"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" date INTEGER NOT NULL DEFAULT 0,"
+	" received INTEGER NOT NULL,"
+	" in_reply_to TEXT,"
+	" refs TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL DEFAULT '',"
+	" parse_error TEXT,"
+	" raw_size INTEGER NOT NULL,"
+	" raw BLOB NOT NULL);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
+	"CREATE TABLE attachments ("
+	" id INTEGER PRIMARY KEY,"
+	" message_row INTEGER NOT NULL REFERENCES messages(id),"
+	" filename TEXT NOT NULL,"
+	" content_type TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" content BLOB NOT NULL);"
+	"CREATE INDEX attachments_message ON attachments(message_row);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	" created INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" what TEXT NOT NULL,"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" message_row INTEGER);"
+	"CREATE INDEX events_ticket ON events(ticket_id, id);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" ticket_id INTEGER REFERENCES tickets(id),"
+	" message_row INTEGER NOT NULL REFERENCES messages(id),"
+	" mail_from TEXT NOT NULL,"
+	" rcpt_to TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'queued',"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" sent INTEGER,"
+	" last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt);"
+	"CREATE TABLE mailbox_state ("
+	" mailbox TEXT PRIMARY KEY,"
+	" uidvalidity INTEGER NOT NULL,"
+	" last_uid INTEGER NOT NULL);",
+};
+
+int
+store_error(struct store *store, const char *what, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = g_strdup_printf("database %s: %s: %s", store->path,
+					   what, sqlite3_errmsg(store->db));
+	return -1;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *store, enum store_stmt id, const char *sql,
+	   char **error_r)
+{
+	sqlite3_stmt *stmt = store->stmts[id];
+
+	if (stmt == NULL) {
+		if (sqlite3_prepare_v3(store->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &stmt,
+				       NULL) != SQLITE_OK) {
+			store_error(store, "prepare", error_r);
+			return NULL;
+		}
+		store->stmts[id] = stmt;
+	} else {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+	return stmt;
+}
+
+void
+store_bind_text(sqlite3_stmt *stmt, int col, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(stmt, col);
+	else
+		sqlite3_bind_text(stmt, col, text, -1, SQLITE_TRANSIENT);
+}
+
+char *
+store_column_text(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+
+	return t == NULL ? NULL : g_strdup((const char *)t);
+}
+
+static int
+store_exec(struct store *store, const char *sql, char **error_r)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (error_r != NULL)
+			*error_r = g_strdup_printf("database %s: %s",
+						   store->path,
+						   msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_user_version(struct store *store, int *version_r, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &stmt,
+			       NULL) != SQLITE_OK)
+		return store_error(store, "read schema version", error_r);
+	rc = sqlite3_step(stmt);
+	*version_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return store_error(store, "read schema version", error_r);
+	return 0;
+}
+
+static int
+store_migrate(struct store *store, char **error_r)
+{
+	int version;
+	const int latest = (int)G_N_ELEMENTS(store_migrations);
+
+	if (store_exec(store, "BEGIN IMMEDIATE", error_r) < 0)
+		return -1;
+	if (store_user_version(store, &version, error_r) < 0)
+		goto fail;
+	if (version > latest) {
+		*error_r = g_strdup_printf(
+			"database %s: schema version %d is newer than this "
+			"ticketd knows (%d)", store->path, version, latest);
+		goto fail;
+	}
+	for (; version < latest; version++) {
+		char *set;
+		int rc;
+
+		if (store_exec(store, store_migrations[version], error_r) < 0)
+			goto fail;
+		/* PRAGMA cannot take a bound parameter; version is ours. */
+		set = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+		rc = store_exec(store, set, error_r);
+		g_free(set);
+		if (rc < 0)
+			goto fail;
+		log_debug("database %s: migrated to schema %d", store->path,
+			  version + 1);
+	}
+	return store_exec(store, "COMMIT", error_r);
+fail:
+	store_exec(store, "ROLLBACK", NULL);
+	return -1;
+}
+
+struct store *
+store_open(const char *path, char **error_r)
+{
+	struct store *store = g_new0(struct store, 1);
+	int rc;
+
+	store->path = g_strdup(path);
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		if (store->db != NULL)
+			store_error(store, "open", error_r);
+		else
+			*error_r = g_strdup_printf("database %s: cannot open",
+						   path);
+		store_close(store);
+		return NULL;
+	}
+	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_extended_result_codes(store->db, 1);
+	if (store_exec(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
+	    store_exec(store, "PRAGMA synchronous = FULL", error_r) < 0 ||
+	    store_exec(store, "PRAGMA foreign_keys = ON", error_r) < 0 ||
+	    store_migrate(store, error_r) < 0) {
+		store_close(store);
+		return NULL;
+	}
+	return store;
+}
+
+void
+store_close(struct store *store)
+{
+	if (store == NULL)
+		return;
+	for (int i = 0; i < STORE_STMT_COUNT; i++)
+		sqlite3_finalize(store->stmts[i]);
+	if (store->db != NULL)
+		sqlite3_close(store->db);
+	g_free(store->path);
+	g_free(store);
+}
+
+static int
+store_step_done(struct store *store, enum store_stmt id, const char *sql,
+		const char *what, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, id, sql, error_r);
+
+	if (stmt == NULL)
+		return -1;
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_error(store, what, error_r);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_begin(struct store *store, char **error_r)
+{
+	return store_step_done(store, STORE_STMT_BEGIN, "BEGIN IMMEDIATE",
+			       "begin transaction", error_r);
+}
+
+int
+store_commit(struct store *store, char **error_r)
+{
+	return store_step_done(store, STORE_STMT_COMMIT, "COMMIT",
+			       "commit", error_r);
+}
+
+void
+store_rollback(struct store *store)
+{
+	if (sqlite3_get_autocommit(store->db))
+		return;
+	if (store_step_done(store, STORE_STMT_ROLLBACK, "ROLLBACK",
+			    "rollback", NULL) < 0)
+		log_warnx("database %s: rollback failed: %s", store->path,
+			  sqlite3_errmsg(store->db));
+}
+
+int
+store_mailbox_state_get(struct store *store, const char *mailbox,
+			uint32_t *uidvalidity_r, uint32_t *last_uid_r,
+			char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_STATE_GET,
+		"SELECT uidvalidity, last_uid FROM mailbox_state "
+		"WHERE mailbox = ?1", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, mailbox);
+	rc = sqlite3_step(stmt);
+	*uidvalidity_r = 0;
+	*last_uid_r = 0;
+	if (rc == SQLITE_ROW) {
+		*uidvalidity_r = (uint32_t)sqlite3_column_int64(stmt, 0);
+		*last_uid_r = (uint32_t)sqlite3_column_int64(stmt, 1);
+	} else if (rc != SQLITE_DONE) {
+		store_error(store, "read mailbox state", error_r);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_mailbox_state_set(struct store *store, const char *mailbox,
+			uint32_t uidvalidity, uint32_t last_uid,
+			char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_STATE_SET,
+		"INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT(mailbox) DO UPDATE SET "
+		"uidvalidity = excluded.uidvalidity, "
+		"last_uid = excluded.last_uid", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, mailbox);
+	sqlite3_bind_int64(stmt, 2, uidvalidity);
+	sqlite3_bind_int64(stmt, 3, last_uid);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_error(store, "save mailbox state", error_r);
+	return 0;
+}
