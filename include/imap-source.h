@@ -92,7 +92,10 @@ int imap_source_fetch(struct imap_source *src, uint32_t after_uid,
    \Deleted + UID EXPUNGE, or a plain EXPUNGE without UIDPLUS, which also
    removes other \Deleted messages).  The folder is created when the server
    answers [TRYCREATE].  Call only after their tickets are committed.  UIDs
-   that no longer exist are silently ignored by IMAP. */
+   that no longer exist are silently ignored by IMAP.  A NO carrying
+   [CANNOT], [NOPERM], [AUTHORIZATIONFAILED] or [NONEXISTENT] (say, a
+   processed_folder name the server refuses) gives IMAP_SOURCE_PERM; other
+   failures IMAP_SOURCE_TEMP. */
 int imap_source_mark_processed(struct imap_source *src, const uint32_t *uids,
 			       size_t n, const char **error_r);
 

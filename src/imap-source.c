@@ -153,7 +153,8 @@ static gboolean
 imap_source_is_stream_error(int r)
 {
 	return r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_FATAL ||
-	    r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	    r == MAILIMAP_ERROR_PARSE ||
+	    r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
 	    r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_NEEDS_MORE_DATA ||
 	    r == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION ||
 	    r == MAILIMAP_ERROR_BAD_STATE;
@@ -218,7 +219,8 @@ imap_source_close(struct imap_source *src, gboolean logout)
    return status. */
 static int
 imap_source_fail(struct imap_source *src, int status, int r,
-		 const char **error_r, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+		 const char **error_r, const char *fmt, ...)
+	G_GNUC_PRINTF(5, 6);
 
 static int
 imap_source_fail(struct imap_source *src, int status, int r,
@@ -234,7 +236,11 @@ imap_source_fail(struct imap_source *src, int status, int r,
 	if (r >= 0)
 		g_string_append_printf(msg, ": %s (libetpan %d)",
 				       imap_source_strerror(r), r);
-	if (r >= 0 && src->imap != NULL && src->imap->imap_response != NULL &&
+	/* imap_response is only reset when a tagged reply is parsed: after a
+	   stream error it still holds the previous command's text. */
+	if (r >= 0 && !imap_source_is_stream_error(r) &&
+	    r != MAILIMAP_ERROR_MEMORY && r != MAILIMAP_ERROR_INVAL &&
+	    src->imap != NULL && src->imap->imap_response != NULL &&
 	    *src->imap->imap_response != '\0') {
 		char *text = log_sanitize(src->imap->imap_response);
 
@@ -289,11 +295,13 @@ imap_source_mutf7(const char *name)
 			nbits += 16;
 			while (nbits >= 6) {
 				nbits -= 6;
-				g_string_append_c(out, b64[(bits >> nbits) & 0x3f]);
+				g_string_append_c(out,
+				    b64[(bits >> nbits) & 0x3f]);
 			}
 		}
 		if (nbits > 0)
-			g_string_append_c(out, b64[(bits << (6 - nbits)) & 0x3f]);
+			g_string_append_c(out,
+			    b64[(bits << (6 - nbits)) & 0x3f]);
 		g_string_append_c(out, '-');
 		g_free(u16);
 		p = end;
@@ -450,7 +458,7 @@ imap_source_verify_cert(struct imap_source *src, char **why_r)
 
 		if (gnutls_certificate_verification_status_print(status,
 		    GNUTLS_CRT_X509, &txt, 0) == 0 && txt.data != NULL)
-			*why_r = g_strdup((const char *)txt.data);
+			*why_r = g_strstrip(g_strdup((const char *)txt.data));
 		else
 			*why_r = g_strdup_printf("status 0x%x", status);
 		gnutls_free(txt.data);
@@ -497,7 +505,8 @@ imap_source_login(struct imap_source *src, const char **error_r)
 	r = mailimap_login(src->imap, mb->user != NULL ? mb->user : "",
 			   mb->password != NULL ? mb->password : "");
 	if (r == MAILIMAP_ERROR_LOGIN)
-		return imap_source_fail(src, imap_source_code_is_temporary(src) ?
+		return imap_source_fail(src,
+		    imap_source_code_is_temporary(src) ?
 		    IMAP_SOURCE_TEMP : IMAP_SOURCE_PERM, r, error_r,
 		    "login as %s failed", mb->user != NULL ? mb->user : "");
 	if (r != MAILIMAP_NO_ERROR)
@@ -511,6 +520,7 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 {
 	const struct config_mailbox *mb = src->mailbox;
 	uint16_t port = (uint16_t)mb->port;
+	gboolean preauth;
 	int r, status;
 
 	imap_source_disconnect(src);
@@ -535,7 +545,12 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
 		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
 		    "connect to %s:%d failed", mb->host, mb->port);
+	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
 
+	if (mb->tls == CONFIG_TLS_STARTTLS && preauth)
+		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
+		    "server %s:%d sent PREAUTH: STARTTLS impossible",
+		    mb->host, mb->port);
 	if (mb->tls == CONFIG_TLS_STARTTLS) {
 		if (src->imap->imap_connection_info == NULL ||
 		    src->imap->imap_connection_info->imap_capability == NULL) {
@@ -574,9 +589,16 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 		log_debug("mailbox %s: certificate of %s verified", mb->name,
 			  mb->host);
 	}
+	if (mb->tls == CONFIG_TLS_STARTTLS) {
+		/* Capabilities seen before STARTTLS must be discarded (RFC 3501
+		   6.2.1), e.g. a LOGINDISABLED that no longer applies. */
+		r = imap_source_capabilities(src);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_source_fail(src, IMAP_SOURCE_TEMP, r,
+			    error_r, "CAPABILITY failed");
+	}
 
-	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED ||
-	    mb->tls == CONFIG_TLS_STARTTLS) {
+	if (!preauth) {
 		status = imap_source_login(src, error_r);
 		if (status != IMAP_SOURCE_OK)
 			return status;
@@ -589,7 +611,8 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 
 	r = mailimap_select(src->imap, src->folder);
 	if (r == MAILIMAP_ERROR_SELECT)
-		return imap_source_fail(src, imap_source_code_is_temporary(src) ?
+		return imap_source_fail(src,
+		    imap_source_code_is_temporary(src) ?
 		    IMAP_SOURCE_TEMP : IMAP_SOURCE_PERM, r, error_r,
 		    "cannot select folder \"%s\"", src->folder);
 	if (r != MAILIMAP_NO_ERROR)
@@ -646,15 +669,16 @@ imap_source_msg_att(struct mailimap_msg_att *ma, uint32_t *uid_r,
 			*size_r = st->att_data.att_rfc822_size;
 			*has_size_r = TRUE;
 			break;
-		case MAILIMAP_MSG_ATT_BODY_SECTION:
-			if (st->att_data.att_body_section != NULL &&
-			    st->att_data.att_body_section->sec_body_part != NULL) {
-				*body_r = st->att_data.att_body_section->
-				    sec_body_part;
-				*len_r = st->att_data.att_body_section->
-				    sec_length;
+		case MAILIMAP_MSG_ATT_BODY_SECTION: {
+			struct mailimap_msg_att_body_section *sec =
+			    st->att_data.att_body_section;
+
+			if (sec != NULL && sec->sec_body_part != NULL) {
+				*body_r = sec->sec_body_part;
+				*len_r = sec->sec_length;
 			}
 			break;
+		}
 		default:
 			break;
 		}
@@ -781,8 +805,10 @@ imap_source_fetch_group(struct imap_source *src,
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_uid());
+	/* BODY.PEEK[]: the whole message, without setting \Seen. */
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	    mailimap_fetch_att_new_body_peek_section(
+	    mailimap_section_new(NULL)));
 	r = mailimap_uid_fetch(src->imap, set, ft, &result);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
@@ -867,6 +893,9 @@ imap_source_fetch(struct imap_source *src, uint32_t after_uid,
 			total += e[n].size;
 			n++;
 		}
+		log_debug("mailbox %s: fetching %zu messages, UID %u-%u, "
+			  "%" G_GUINT64_FORMAT " bytes", src->mailbox->name,
+			  n, e[0].uid, e[n - 1].uid, total);
 		status = imap_source_fetch_group(src, e, n, cb, ctx, fetched_r,
 						 &stopped, error_r);
 		start += n;
@@ -910,14 +939,16 @@ imap_source_transfer(struct imap_source *src, struct mailimap_set *set,
 			return IMAP_SOURCE_OK;
 		if (attempt > 0 || imap_source_is_stream_error(r) ||
 		    r == MAILIMAP_ERROR_PROTOCOL ||
+		    src->imap->imap_response_info == NULL ||
 		    !src->imap->imap_response_info->rsp_trycreate)
 			break;
 		log_info("mailbox %s: creating folder %s", src->mailbox->name,
 			 src->processed);
 		r = mailimap_create(src->imap, src->processed);
 		if (r != MAILIMAP_NO_ERROR) {
-			const char *atom = src->imap->imap_response_info != NULL ?
-			    src->imap->imap_response_info->rsp_atom : NULL;
+			struct mailimap_response_info *ri =
+			    src->imap->imap_response_info;
+			const char *atom = ri != NULL ? ri->rsp_atom : NULL;
 
 			if (imap_source_is_stream_error(r) || atom == NULL ||
 			    g_ascii_strcasecmp(atom, "ALREADYEXISTS") != 0)

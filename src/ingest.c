@@ -89,6 +89,7 @@ ingest_queue_ack(struct ingest *ingest, const struct config_mailbox *mb,
 	char *subject, *message_id;
 	GBytes *raw;
 	gint64 row;
+	gconstpointer raw_data;
 	gsize raw_len;
 	int rc;
 
@@ -115,7 +116,8 @@ ingest_queue_ack(struct ingest *ingest, const struct config_mailbox *mb,
 
 	/* Store what is sent exactly as sent: a reply to it threads by its
 	   Message-ID. */
-	out = message_parse(g_bytes_get_data(raw, &raw_len), raw_len);
+	raw_data = g_bytes_get_data(raw, &raw_len);
+	out = message_parse(raw_data, raw_len);
 	meta.ticket_id = t->id;
 	meta.mailbox = mb->name;
 	meta.direction = "out";

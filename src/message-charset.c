@@ -278,6 +278,22 @@ utf8_plausible_cjk(const char *s)
 	return glued == 0 || glued * 10 < han;
 }
 
+/* TRUE when s holds a non-ASCII character other than U+FFFD: the lossy
+   conversion really decoded something. */
+static gboolean
+utf8_has_decoded(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c >= 0x80 && c != 0xfffd)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static char *
 utf8_dup_strip_bom(const char *text, size_t len)
 {
@@ -374,7 +390,8 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 	/* A declared charset with a few bad bytes beats guessing. */
 	if (from != NULL) {
 		lossy = charset_iconv(text, len, from, TRUE, &errors);
-		if (lossy != NULL && errors * 50 <= len) {
+		if (lossy != NULL && errors * 20 <= len + 40 &&
+		    utf8_has_decoded(lossy)) {
 			res = lossy;
 			goto done;
 		}

@@ -154,7 +154,8 @@ html_enter(struct html_ctx *ctx, const xmlNode *node, enum html_kind kind)
 		html_break(ctx, 1);
 		break;
 	case HTML_BR:
-		if (ctx->out->len > 0 && ctx->out->str[ctx->out->len - 1] == ' ')
+		if (ctx->out->len > 0 &&
+		    ctx->out->str[ctx->out->len - 1] == ' ')
 			g_string_truncate(ctx->out, ctx->out->len - 1);
 		g_string_append_c(ctx->out, '\n');
 		ctx->space = FALSE;
@@ -300,7 +301,7 @@ message_html_to_text(const char *html, size_t len)
 
 	doc = htmlReadMemory(buf, (int)len, NULL, "UTF-8",
 	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET);
+	    HTML_PARSE_NONET | XML_PARSE_HUGE);
 	g_free(buf);
 	if (doc == NULL)
 		return g_strdup("");

@@ -144,7 +144,8 @@ msgid_clean(const char *s)
 	if (lt != NULL) {
 		gt = strchr(lt + 1, '>');
 		s = lt + 1;
-		out = g_string_new_len(s, gt != NULL ? gt - s : (gssize)strlen(s));
+		out = g_string_new_len(s, gt != NULL ? gt - s :
+		    (gssize)strlen(s));
 	} else {
 		out = g_string_new(s);
 	}
@@ -277,6 +278,30 @@ message_header_decoded(struct message_ctx *ctx, const char *name)
 	return r;
 }
 
+/*
+ * Raw 8-bit header values in no declared charset: GMime tries its fallback
+ * charsets in order and takes the first that converts, which reads Latin-1
+ * "Müller" as GB18030.  Return the raw value converted with the guessing
+ * of message_text_to_utf8() instead, or NULL when the value is ASCII or
+ * UTF-8 (GMime's reading is right then).
+ */
+static char *
+raw_header_8bit(struct message_ctx *ctx, const char *name)
+{
+	char *raw, *u;
+
+	raw = raw_header(ctx->data, ctx->len, name);
+	if (raw == NULL)
+		return NULL;
+	if (g_utf8_validate(raw, -1, NULL)) {
+		g_free(raw);
+		return NULL;
+	}
+	u = message_text_to_utf8(raw, strlen(raw), NULL);
+	g_free(raw);
+	return u;
+}
+
 /* ---- addresses ---- */
 
 static void
@@ -298,9 +323,10 @@ address_list_collect(InternetAddressList *list, GPtrArray *out, int depth)
 		return;
 	n = internet_address_list_length(list);
 	for (i = 0; i < n && out->len < MESSAGE_MAX_ADDRESSES; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia;
 		struct message_address *a;
 
+		ia = internet_address_list_get_address(list, i);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			address_list_collect(internet_address_group_get_members(
 			    INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
@@ -327,6 +353,17 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 	InternetAddressList *parsed;
 	char *raw;
 
+	raw = raw_header_8bit(ctx, name);
+	if (raw != NULL) {
+		parsed = internet_address_list_parse(ctx->options, raw);
+		if (parsed != NULL) {
+			address_list_collect(parsed, out, 0);
+			g_object_unref(parsed);
+		}
+		g_free(raw);
+		if (out->len > 0)
+			return;
+	}
 	address_list_collect(list, out, 0);
 	if (out->len > 0)
 		return;
@@ -505,7 +542,15 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	char *v;
 
 	/* Subject */
-	if (gmsg != NULL)
+	v = raw_header_8bit(ctx, "Subject");
+	if (v != NULL) {
+		char *dec = g_mime_utils_header_decode_text(ctx->options, v);
+
+		msg->subject = header_clean(dec != NULL ? dec : v);
+		g_free(dec);
+		g_free(v);
+	}
+	if (msg->subject == NULL && gmsg != NULL)
 		msg->subject = header_clean(g_mime_message_get_subject(gmsg));
 	if (msg->subject == NULL)
 		msg->subject = message_header_decoded(ctx, "Subject");
@@ -607,7 +652,8 @@ part_decode(GMimePart *part)
 		return copy;
 	stream = g_mime_stream_mem_new();
 	if (g_mime_data_wrapper_write_to_stream(wrapper, stream) != -1) {
-		src = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+		src = g_mime_stream_mem_get_byte_array(
+		    GMIME_STREAM_MEM(stream));
 		if (src != NULL && src->len > 0)
 			g_byte_array_append(copy, src->data, src->len);
 	}

@@ -1,0 +1,1054 @@
+/* Unit tests for message.c, message-html.c, message-charset.c and
+   autoreply.c. */
+#include "autodefs.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "autoreply.h"
+#include "message.h"
+
+/* ---- helpers ---- */
+
+static char *
+sample_path(const char *name)
+{
+	char *path;
+
+	path = g_test_build_filename(G_TEST_DIST, "data", "mail", name, NULL);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS) &&
+	    g_getenv("TICKETD_SRCDIR") != NULL) {
+		g_free(path);
+		path = g_build_filename(g_getenv("TICKETD_SRCDIR"), "tests",
+		    "data", "mail", name, NULL);
+	}
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		/* Run by hand from the source tree or from tests/unit. */
+		char *dir = g_path_get_dirname(__FILE__);
+
+		g_free(path);
+		path = g_build_filename(dir, "..", "data", "mail", name, NULL);
+		g_free(dir);
+	}
+	return path;
+}
+
+static struct message *
+parse_sample(const char *name)
+{
+	char *path, *data;
+	gsize len;
+	GError *error = NULL;
+	struct message *msg;
+
+	path = sample_path(name);
+	if (!g_file_get_contents(path, &data, &len, &error))
+		g_error("cannot read %s: %s", path, error->message);
+	msg = message_parse(data, len);
+	g_free(data);
+	g_free(path);
+	return msg;
+}
+
+static void
+check_utf8(const char *what, const char *s)
+{
+	if (s == NULL)
+		return;
+	if (!g_utf8_validate(s, -1, NULL))
+		g_error("%s is not valid UTF-8", what);
+}
+
+static void
+check_header_string(const char *what, const char *s)
+{
+	check_utf8(what, s);
+	if (s != NULL && strpbrk(s, "\r\n") != NULL)
+		g_error("%s holds CR or LF", what);
+}
+
+static void
+check_address(const struct message_address *a, gboolean may_be_absent)
+{
+	if (!may_be_absent || a->addr != NULL) {
+		g_assert_nonnull(a->addr);
+		g_assert_nonnull(a->name);
+	}
+	check_header_string("address name", a->name);
+	check_header_string("address", a->addr);
+}
+
+/* What message.h promises for every message, however broken. */
+static void
+check_invariants(const struct message *msg)
+{
+	guint i;
+
+	g_assert_nonnull(msg);
+	g_assert_nonnull(msg->raw);
+	g_assert_nonnull(msg->message_id);
+	g_assert_cmpstr(msg->message_id, !=, "");
+	g_assert_null(strpbrk(msg->message_id, "<> \t\r\n"));
+	check_header_string("message_id", msg->message_id);
+	check_header_string("in_reply_to", msg->in_reply_to);
+	g_assert_nonnull(msg->references);
+	g_assert_cmpuint(msg->references->len, <=, 100);
+	for (i = 0; i < msg->references->len; i++)
+		check_header_string("reference",
+		    g_ptr_array_index(msg->references, i));
+	g_assert_nonnull(msg->subject);
+	check_header_string("subject", msg->subject);
+	check_address(&msg->from, FALSE);
+	check_address(&msg->reply_to, TRUE);
+	g_assert_nonnull(msg->to);
+	g_assert_nonnull(msg->cc);
+	for (i = 0; i < msg->to->len; i++)
+		check_address(g_ptr_array_index(msg->to, i), FALSE);
+	for (i = 0; i < msg->cc->len; i++)
+		check_address(g_ptr_array_index(msg->cc, i), FALSE);
+	check_header_string("return_path", msg->return_path);
+	check_header_string("auto_submitted", msg->auto_submitted);
+	check_header_string("precedence", msg->precedence);
+	check_header_string("list_id", msg->list_id);
+	check_header_string("x_autoreply", msg->x_autoreply);
+	check_header_string("x_loop", msg->x_loop);
+	check_header_string("content_language", msg->content_language);
+	check_header_string("thread_index", msg->thread_index);
+	g_assert_nonnull(msg->body);
+	check_utf8("body", msg->body);
+	g_assert_null(strchr(msg->body, '\r'));
+	g_assert_nonnull(msg->attachments);
+	for (i = 0; i < msg->attachments->len; i++) {
+		const struct message_attachment *a =
+		    g_ptr_array_index(msg->attachments, i);
+
+		g_assert_nonnull(a->filename);
+		check_header_string("filename", a->filename);
+		g_assert_null(strpbrk(a->filename, "/\\"));
+		g_assert_cmpstr(a->filename, !=, ".");
+		g_assert_cmpstr(a->filename, !=, "..");
+		g_assert_cmpuint(strlen(a->filename), <=, 255);
+		g_assert_nonnull(a->content_type);
+		check_header_string("content_type", a->content_type);
+		g_assert_nonnull(a->content);
+		g_assert_cmpuint(a->size, ==, g_bytes_get_size(a->content));
+	}
+	check_header_string("parse_error", msg->parse_error);
+}
+
+static const struct message_attachment *
+attachment(const struct message *msg, guint i)
+{
+	g_assert_cmpuint(i, <, msg->attachments->len);
+	return g_ptr_array_index(msg->attachments, i);
+}
+
+/* ---- the sample corpus ---- */
+
+static const struct sample_case {
+	const char *file;
+	const char *message_id;		/* NULL: synthetic */
+	const char *subject;
+	const char *from_name;
+	const char *from_addr;
+	const char *body_part;		/* must occur in body */
+	gboolean from_html;
+	guint attachments;
+	enum autoreply_class cls;
+	const char *reason;
+	gboolean parse_error;
+} sample_cases[] = {
+	{ "plain-ascii.eml", "plain-ascii-0001@mail.example.net",
+	  "Cannot log in to my account", "Alice Customer",
+	  "customer@example.net", "The page says \"invalid session\".",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "reply.eml", "reply-0002@mail.example.net",
+	  "Re: [#1] Cannot log in to my account", "Alice Customer",
+	  "customer@example.net", "> Please clear your browser cookies.",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "gbk.eml", "gbk-0003@mail.example.net",
+	  "关于订单 #12345 的退款问题（张喆）", "张喆",
+	  "zhang.zhe@example.net",
+	  "还没有收到退款，请尽快处理。\n朱镕基路 88 号",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "gb2312.eml", "gb2312-0004@mail.example.net",
+	  "发票抬头需要修改", "李娜", "li.na@example.net",
+	  "北京喆信科技有限公司", FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "big5.eml", "big5-0005@mail.example.net",
+	  "詢問產品保固期限", "許功蓋", "hsu@example.net",
+	  "請問這台機器的保固期限是多久？\n許功蓋 敬上",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "iso-2022-jp.eml", "iso2022jp-0006@mail.example.net",
+	  "請求書について", "山田太郎", "yamada@example.net",
+	  "請求書の金額が違うようです。", FALSE, 0, AUTOREPLY_HUMAN, NULL,
+	  FALSE },
+	{ "koi8-r.eml", "koi8r-0007@mail.example.net",
+	  "Проблема с доставкой", "Иван Петров", "ivan@example.net",
+	  "Заказ не доставлен уже две недели.", FALSE, 0, AUTOREPLY_HUMAN,
+	  NULL, FALSE },
+	{ "windows-1252.eml", "cp1252-0008@mail.example.net",
+	  "Réclamation – commande 4711", "François Müller",
+	  "francois@example.net",
+	  "49,90 € au lieu de 39,90 €.\nMerci de corriger « rapidement ».",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "windows-1251.eml", "cp1251-0009@mail.example.net",
+	  "Вопрос по счёту", "Ольга Смирнова", "olga@example.net",
+	  "Прошу выслать счёт ещё раз.", FALSE, 0, AUTOREPLY_HUMAN, NULL,
+	  FALSE },
+	{ "undeclared-utf8.eml", "undeclared-utf8-0010@mail.example.net",
+	  "Frage zur Rechnung – Größe XL", "Jürgen Groß",
+	  "juergen@example.net", "Größe XL ist zu klein. Können Sie",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "undeclared-gbk.eml", "undeclared-gbk-0011@mail.example.net",
+	  "发票问题", "王芳", "wang.fang@example.net",
+	  "你好，我需要重新开具发票，谢谢。", FALSE, 0, AUTOREPLY_HUMAN, NULL,
+	  FALSE },
+	{ "wrong-charset-ascii.eml", "wrong-ascii-0012@mail.example.net",
+	  "Wrong charset us-ascii", "Zoe Adams", "zoe@example.net",
+	  "Café crème, naïve façade — 日本語のテキスト", FALSE, 0,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "wrong-charset-latin1.eml", "wrong-latin1-0013@mail.example.net",
+	  "Wrong charset iso-8859-1", "Zoe Adams", "zoe@example.net",
+	  "Café crème, naïve façade — 日本語のテキスト", FALSE, 0,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "html-only.eml", "html-only-0014@mail.example.net",
+	  "Order problem (HTML only)", "Kunde Beispiel", "kunde@example.net",
+	  "Hello support & team,", TRUE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "multipart-alternative.eml", "alternative-0015@mail.example.net",
+	  "App crashes on export", "María José García", "maria@example.net",
+	  "Hi,\nthe app crashes when I tap “Export”.\nMaría", FALSE, 0,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "attachment.eml", "attachment-0016@mail.example.net",
+	  "Invoice and screenshot attached", "Sven Lindqvist",
+	  "sven@example.net", "Please find the invoice", FALSE, 3,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "outlook-ooo.eml", "ooo-0017@EXCH01.example.net",
+	  "Automatic reply: [#7] Your support request", "Peter Schmidt",
+	  "peter.schmidt@example.net", "nicht im Büro.", FALSE, 0,
+	  AUTOREPLY_AUTO, "auto-submitted", FALSE },
+	{ "list-bulk.eml", "list-bulk-0018@lists.example.org",
+	  "Our March newsletter", "Example Newsletter",
+	  "news@lists.example.org", "new features", FALSE, 0,
+	  AUTOREPLY_AUTO, "precedence", FALSE },
+	{ "dsn-bounce.eml", "dsn-0019@mail.example.com",
+	  "Undelivered Mail Returned to Sender", "Mail Delivery System",
+	  "MAILER-DAEMON@mail.example.com", "550 5.1.1 User unknown", FALSE,
+	  2, AUTOREPLY_BOUNCE, "dsn", FALSE },
+	{ "no-message-id.eml", NULL, "Question without a Message-ID",
+	  "Kenji Sato", "kenji@example.net", "does not add a Message-ID",
+	  FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "malformed-mime.eml", "malformed-0020@mail.example.net",
+	  "Malformed MIME sample", "Broken Client", "broken@example.net",
+	  "Body text survives.", FALSE, 1, AUTOREPLY_HUMAN, NULL, TRUE },
+	{ "header-injection.eml", "injection-0021@mail.example.net",
+	  "Hello  Bcc: victim@example.org", "Eve  Bcc: victim@example.org",
+	  "eve@example.net", "Header injection attempt.", FALSE, 0,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "forward-attached.eml", "forward-0022@mail.example.net",
+	  "Fwd: Your order confirmation", "Alice Customer",
+	  "customer@example.net", "See the forwarded confirmation.", FALSE, 1,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+};
+
+static void
+test_samples(void)
+{
+	GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(sample_cases); i++) {
+		const struct sample_case *c = &sample_cases[i];
+		struct message *msg;
+		const char *reason = "unset";
+		enum autoreply_class cls;
+
+		g_test_message("sample %s", c->file);
+		msg = parse_sample(c->file);
+		check_invariants(msg);
+		if (c->message_id != NULL) {
+			g_assert_cmpstr(msg->message_id, ==, c->message_id);
+			g_assert_false(msg->message_id_synthetic);
+		} else {
+			g_assert_true(msg->message_id_synthetic);
+			g_assert_true(g_str_has_suffix(msg->message_id,
+			    "@ticketd.invalid"));
+		}
+		/* distinct Message-IDs across the corpus */
+		g_assert_false(g_hash_table_contains(ids, msg->message_id));
+		g_hash_table_add(ids, g_strdup(msg->message_id));
+		g_assert_cmpstr(msg->subject, ==, c->subject);
+		g_assert_cmpstr(msg->from.name, ==, c->from_name);
+		g_assert_cmpstr(msg->from.addr, ==, c->from_addr);
+		if (strstr(msg->body, c->body_part) == NULL)
+			g_error("%s: body lacks \"%s\":\n%s", c->file,
+			    c->body_part, msg->body);
+		g_assert_cmpint(msg->body_from_html, ==, c->from_html);
+		g_assert_cmpuint(msg->attachments->len, ==, c->attachments);
+		g_assert_cmpint(msg->parse_error != NULL, ==, c->parse_error);
+		g_assert_cmpint(msg->date, ==, strcmp(c->file, "reply.eml") == 0 ?
+		    1709636400 : 1709601300);
+		g_assert_cmpuint(msg->to->len, ==, 1);
+		g_assert_cmpstr(((struct message_address *)
+		    g_ptr_array_index(msg->to, 0))->addr, ==,
+		    "support@example.com");
+		cls = autoreply_classify(msg, &reason);
+		g_assert_cmpint(cls, ==, c->cls);
+		g_assert_cmpstr(reason, ==, c->reason);
+		message_free(msg);
+	}
+	g_hash_table_destroy(ids);
+}
+
+static void
+test_sample_details(void)
+{
+	struct message *msg;
+	const struct message_attachment *a;
+	const struct message_address *ad;
+
+	msg = parse_sample("reply.eml");
+	g_assert_cmpstr(msg->in_reply_to, ==,
+	    "ticket-1-ack@support.example.com");
+	g_assert_cmpuint(msg->references->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(msg->references, 0), ==,
+	    "plain-ascii-0001@mail.example.net");
+	g_assert_cmpstr(g_ptr_array_index(msg->references, 1), ==,
+	    "ticket-1-ack@support.example.com");
+	g_assert_cmpuint(msg->cc->len, ==, 2);
+	ad = g_ptr_array_index(msg->cc, 0);
+	g_assert_cmpstr(ad->name, ==, "Bob Colleague");
+	g_assert_cmpstr(ad->addr, ==, "bob@example.net");	/* domain lowered */
+	ad = g_ptr_array_index(msg->cc, 1);
+	g_assert_cmpstr(ad->name, ==, "");
+	g_assert_cmpstr(ad->addr, ==, "carol@example.net");
+	g_assert_cmpstr(msg->return_path, ==, "customer@example.net");
+	g_assert_null(msg->reply_to.addr);
+	message_free(msg);
+
+	msg = parse_sample("attachment.eml");
+	g_assert_cmpstr(msg->body, ==,
+	    "Please find the invoice and a screenshot attached.\nSven");
+	a = attachment(msg, 0);
+	g_assert_cmpstr(a->filename, ==, "发票 invoice 2024.pdf");
+	g_assert_cmpstr(a->content_type, ==, "application/pdf");
+	g_assert_cmpuint(a->size, ==, 193);
+	g_assert_true(memcmp(g_bytes_get_data(a->content, NULL), "%PDF-1.4",
+	    8) == 0);
+	a = attachment(msg, 1);
+	g_assert_cmpstr(a->filename, ==, "skärmbild.png");
+	g_assert_cmpstr(a->content_type, ==, "image/png");
+	g_assert_cmpuint(a->size, ==, 70);
+	g_assert_true(memcmp(g_bytes_get_data(a->content, NULL),
+	    "\x89PNG\r\n\x1a\n", 8) == 0);
+	a = attachment(msg, 2);
+	g_assert_cmpstr(a->filename, ==, "notes.txt");	/* C:\...\ dropped */
+	g_assert_cmpstr(a->content_type, ==, "text/plain");
+	g_assert_cmpuint(a->size, ==, 19);	/* "serial number: 0815" */
+	message_free(msg);
+
+	msg = parse_sample("dsn-bounce.eml");
+	g_assert_true(msg->is_dsn);
+	g_assert_cmpstr(msg->return_path, ==, "");
+	g_assert_cmpstr(attachment(msg, 0)->content_type, ==,
+	    "message/delivery-status");
+	g_assert_cmpstr(attachment(msg, 1)->content_type, ==,
+	    "message/rfc822");
+	message_free(msg);
+
+	msg = parse_sample("forward-attached.eml");
+	a = attachment(msg, 0);
+	g_assert_cmpstr(a->filename, ==, "order.eml");
+	g_assert_cmpstr(a->content_type, ==, "message/rfc822");
+	g_assert_nonnull(g_strstr_len(g_bytes_get_data(a->content, NULL),
+	    (gssize)a->size, "Order 4711 confirmed."));
+	message_free(msg);
+
+	msg = parse_sample("outlook-ooo.eml");
+	g_assert_cmpstr(msg->auto_submitted, ==, "auto-replied");
+	g_assert_cmpstr(msg->x_autoreply, ==, "yes");
+	g_assert_cmpstr(msg->thread_index, ==, "AQHaZ1k2b3V0b2ZvZmZpY2U=");
+	g_assert_cmpstr(msg->content_language, ==, "de-DE");
+	g_assert_cmpstr(msg->in_reply_to, ==,
+	    "ticket-7-ack@support.example.com");
+	message_free(msg);
+
+	msg = parse_sample("list-bulk.eml");
+	g_assert_cmpstr(msg->precedence, ==, "bulk");
+	g_assert_cmpstr(msg->list_id, ==,
+	    "Example News <news.lists.example.org>");
+	message_free(msg);
+
+	msg = parse_sample("multipart-alternative.eml");
+	g_assert_cmpstr(msg->reply_to.addr, ==, "maria.garcia@example.org");
+	g_assert_cmpstr(msg->content_language, ==, "es-ES");
+	message_free(msg);
+
+	msg = parse_sample("html-only.eml");
+	g_assert_null(strstr(msg->body, "alert"));
+	g_assert_null(strstr(msg->body, "color: red"));
+	g_assert_null(strstr(msg->body, "<b>"));
+	g_assert_nonnull(strstr(msg->body,
+	    "my order page <https://shop.example.org/orders/4711>"));
+	g_assert_nonnull(strstr(msg->body, "- Box was open\n- Item scratched"));
+	g_assert_nonnull(strstr(msg->body, "39€ <incl. VAT> —"));
+	g_assert_nonnull(strstr(msg->body, "Grüßen\nKunde"));
+	g_assert_true(g_str_has_prefix(msg->body, "Order problem\n\n"));
+	message_free(msg);
+}
+
+static void
+test_synthetic_id(void)
+{
+	char *path, *data, *hex, *want;
+	gsize len;
+	struct message *a, *b;
+
+	path = sample_path("no-message-id.eml");
+	g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+	a = message_parse(data, len);
+	b = message_parse(data, len);
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+	    (const guchar *)data, len);
+	want = g_strconcat(hex, "@ticketd.invalid", NULL);
+	g_assert_cmpstr(a->message_id, ==, want);
+	g_assert_cmpstr(b->message_id, ==, want);
+	g_assert_true(a->message_id_synthetic);
+	message_free(a);
+	message_free(b);
+
+	/* an empty Message-ID counts as missing */
+	a = message_parse("Message-ID: < >\r\nSubject: x\r\n\r\nhi\r\n", 33);
+	g_assert_true(a->message_id_synthetic);
+	message_free(a);
+	g_free(want);
+	g_free(hex);
+	g_free(data);
+	g_free(path);
+}
+
+/* ---- header parsing cases ---- */
+
+static const struct header_case {
+	const char *raw;
+	const char *message_id;
+	const char *subject;
+	const char *from_name;
+	const char *from_addr;
+	const char *in_reply_to;
+	const char *return_path;
+	gint64 date;
+} header_cases[] = {
+	{ "Message-ID:   <  abc@x.example  >\r\nSubject: plain\r\n\r\n",
+	  "abc@x.example", "plain", "", "", NULL, NULL, 0 },
+	{ "Message-ID: bare@x.example\nFrom: someone@Example.ORG\n\n",
+	  "bare@x.example", "", "", "someone@example.org", NULL, NULL, 0 },
+	{ "Subject: =?utf-8?B?5L2g5aW9?= =?utf-8?Q?_world?=\n"
+	  "Message-ID: <m1@x>\n\n", "m1@x", "你好 world", "", "", NULL, NULL,
+	  0 },
+	{ "Subject: =?ks_c_5601-1987?B?x9Gxub7u?=\nMessage-ID: <m2@x>\n\n",
+	  "m2@x", "한국어", "", "", NULL, NULL, 0 },
+	{ "Subject: =?gb2312?B?1tDOxA==?=\nMessage-ID: <m3@x>\n\n",
+	  "m3@x", "中文", "", "", NULL, NULL, 0 },
+	{ "From: \"Doe, John\" <JOHN@EXAMPLE.COM>\nMessage-ID: <m4@x>\n"
+	  "In-Reply-To: <a@b> <c@d>\n\n",
+	  "m4@x", "", "Doe, John", "JOHN@example.com", "a@b", NULL, 0 },
+	{ "From: MAILER-DAEMON\nReturn-Path: <>\nMessage-ID: <m5@x>\n\n",
+	  "m5@x", "", "", "MAILER-DAEMON", NULL, "", 0 },
+	{ "Return-Path: bounce@x.example\nMessage-ID: <m6@x>\n"
+	  "Date: Thu, 01 Jan 2015 00:00:00 +0000\n\n",
+	  "m6@x", "", "", "", NULL, "bounce@x.example", 1420070400 },
+	{ "Date: garbage\nMessage-ID: <m7@x>\n"
+	  "In-Reply-To: Your message of Monday <orig@host.example>\n\n",
+	  "m7@x", "", "", "", "orig@host.example", NULL, 0 },
+	{ "Subject: folded\r\n  across\r\n\tlines\r\nMessage-ID: <m8@x>\r\n\r\n",
+	  "m8@x", "folded  across lines", "", "", NULL, NULL, 0 },
+	{ "Subject: \xb2\xe2\xca\xd4\xd6\xd0\xce\xc4\nMessage-ID: <m9@x>\n\n",
+	  "m9@x", "测试中文", "", "", NULL, NULL, 0 },
+	/* raw Latin-1 must not be read as GB18030 */
+	{ "From: J\xfcrgen M\xfcller <j@x.example>\nSubject: Gr\xfc\xdf"
+	  "e aus K\xf6ln\nMessage-ID: <m10@x>\n\n",
+	  "m10@x", "Grüße aus Köln", "Jürgen Müller", "j@x.example", NULL,
+	  NULL, 0 },
+};
+
+static void
+test_headers(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(header_cases); i++) {
+		const struct header_case *c = &header_cases[i];
+		struct message *msg;
+
+		g_test_message("header case %zu", i);
+		msg = message_parse(c->raw, strlen(c->raw));
+		check_invariants(msg);
+		g_assert_cmpstr(msg->message_id, ==, c->message_id);
+		g_assert_cmpstr(msg->subject, ==, c->subject);
+		g_assert_cmpstr(msg->from.name, ==, c->from_name);
+		g_assert_cmpstr(msg->from.addr, ==, c->from_addr);
+		g_assert_cmpstr(msg->in_reply_to, ==, c->in_reply_to);
+		g_assert_cmpstr(msg->return_path, ==, c->return_path);
+		g_assert_cmpint(msg->date, ==, c->date);
+		message_free(msg);
+	}
+}
+
+static void
+test_references_bounded(void)
+{
+	GString *raw = g_string_new("Message-ID: <r@x>\nReferences:");
+	struct message *msg;
+	int i;
+
+	for (i = 0; i < 500; i++)
+		g_string_append_printf(raw, "\n <ref%d@example.net>", i);
+	g_string_append(raw, "\nIn-Reply-To: <ref499@example.net>\n\nbody\n");
+	msg = message_parse(raw->str, raw->len);
+	check_invariants(msg);
+	g_assert_cmpuint(msg->references->len, ==, 100);
+	g_assert_cmpstr(g_ptr_array_index(msg->references, 0), ==,
+	    "ref400@example.net");
+	g_assert_cmpstr(g_ptr_array_index(msg->references, 99), ==,
+	    "ref499@example.net");
+	g_assert_cmpstr(msg->in_reply_to, ==, "ref499@example.net");
+	message_free(msg);
+	g_string_free(raw, TRUE);
+}
+
+/* ---- MIME structure cases ---- */
+
+static const struct mime_case {
+	const char *name;
+	const char *raw;
+	const char *body;		/* exact */
+	gboolean from_html;
+	const char *filenames;		/* attachment names joined by '|' */
+} mime_cases[] = {
+	{ "alternative with empty text/plain uses the HTML",
+	  "Message-ID: <a1@x>\nContent-Type: multipart/alternative; "
+	  "boundary=b\n\n--b\nContent-Type: text/plain\n\n  \n--b\n"
+	  "Content-Type: text/html\n\n<p>From HTML</p>\n--b--\n",
+	  "From HTML", TRUE, "" },
+	{ "text/plain attachment is not the body",
+	  "Message-ID: <a2@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\nContent-Disposition: attachment; "
+	  "filename=log.txt\n\nlog\n--b\nContent-Type: text/plain\n\n"
+	  "real body\n--b--\n", "real body", FALSE, "log.txt" },
+	{ "related html inside alternative, plain wins",
+	  "Message-ID: <a3@x>\nContent-Type: multipart/alternative; "
+	  "boundary=o\n\n--o\nContent-Type: text/plain; charset=utf-8\n\n"
+	  "plain text\n--o\nContent-Type: multipart/related; boundary=i\n\n"
+	  "--i\nContent-Type: text/html\n\n<p>html</p>\n--i\n"
+	  "Content-Type: image/gif\nContent-ID: <x@y>\n"
+	  "Content-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n--i--\n"
+	  "--o--\n", "plain text", FALSE, "" },
+	{ "hostile filenames are sanitised",
+	  "Message-ID: <a4@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nsee files\n"
+	  "--b\nContent-Type: application/octet-stream; name=\"../../etc/passwd\"\n"
+	  "\nx\n"
+	  "--b\nContent-Type: application/octet-stream\n"
+	  "Content-Disposition: attachment; filename=\"..\"\n\nx\n"
+	  "--b\nContent-Type: application/octet-stream\n"
+	  "Content-Disposition: attachment; filename=\"a\x01\x1b" "b\xe2\x80\xae"
+	  "gpj.exe\"\n\nx\n"
+	  "--b\nContent-Type: Image/JPEG\n\nx\n"
+	  "--b--\n", "see files", FALSE, "passwd||abgpj.exe|" },
+	{ "CRLF, lone CR and NUL in the body",
+	  "Message-ID: <a5@x>\r\nContent-Type: text/plain\r\n\r\n"
+	  "one\r\ntwo\rthree\r\n", "one\ntwo\nthree\n", FALSE, "" },
+	{ "no Content-Type at all, 8-bit latin-1",
+	  "Message-ID: <a6@x>\n\nGr\xfc\xdf" "e aus K\xf6ln\n",
+	  "Grüße aus Köln\n", FALSE, "" },
+	{ "truncated base64 body",
+	  "Message-ID: <a7@x>\nContent-Type: text/plain; charset=utf-8\n"
+	  "Content-Transfer-Encoding: base64\n\n5L2g5aW95LiW55WMIQ=",
+	  "你好世界!", FALSE, "" },
+	{ "unknown charset label",
+	  "Message-ID: <a8@x>\nContent-Type: text/plain; charset=x-bogus\n\n"
+	  "caf\xc3\xa9\n", "café\n", FALSE, "" },
+	{ "headers only",
+	  "Message-ID: <a9@x>\nSubject: nothing else", "", FALSE, "" },
+};
+
+static void
+test_mime(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(mime_cases); i++) {
+		const struct mime_case *c = &mime_cases[i];
+		struct message *msg;
+		GString *names = g_string_new(NULL);
+		guint j;
+
+		g_test_message("mime case: %s", c->name);
+		msg = message_parse(c->raw, strlen(c->raw));
+		check_invariants(msg);
+		g_assert_cmpstr(msg->body, ==, c->body);
+		g_assert_cmpint(msg->body_from_html, ==, c->from_html);
+		for (j = 0; j < msg->attachments->len; j++) {
+			if (j > 0)
+				g_string_append_c(names, '|');
+			g_string_append(names, attachment(msg, j)->filename);
+		}
+		g_assert_cmpstr(names->str, ==, c->filenames);
+		g_string_free(names, TRUE);
+		message_free(msg);
+	}
+}
+
+static void
+test_mime_types(void)
+{
+	const char *raw =
+	    "Message-ID: <t@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nbody\n"
+	    "--b\nContent-Type: Image/JPEG; name=a.jpg\n"
+	    "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n--b--\n";
+	struct message *msg = message_parse(raw, strlen(raw));
+
+	g_assert_cmpuint(msg->attachments->len, ==, 1);
+	g_assert_cmpstr(attachment(msg, 0)->content_type, ==, "image/jpeg");
+	g_assert_cmpstr(attachment(msg, 0)->filename, ==, "a.jpg");
+	g_assert_cmpuint(attachment(msg, 0)->size, ==, 6);
+	message_free(msg);
+}
+
+static void
+test_long_filename(void)
+{
+	GString *raw = g_string_new("Message-ID: <lf@x>\nContent-Type: "
+	    "multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+	    "x\n--b\nContent-Type: application/pdf\nContent-Disposition: "
+	    "attachment; filename=\"");
+	struct message *msg;
+	const char *name;
+	int i;
+
+	for (i = 0; i < 200; i++)
+		g_string_append(raw, "文");	/* 600 bytes */
+	g_string_append(raw, ".pdf\"\n\n%PDF\n--b--\n");
+	msg = message_parse(raw->str, raw->len);
+	check_invariants(msg);
+	name = attachment(msg, 0)->filename;
+	g_assert_cmpuint(strlen(name), <=, 255);
+	g_assert_true(g_str_has_suffix(name, ".pdf"));
+	g_assert_true(g_str_has_prefix(name, "文文文"));
+	message_free(msg);
+	g_string_free(raw, TRUE);
+}
+
+/* ---- hostile input ---- */
+
+static void
+test_degenerate(void)
+{
+	static const char *const inputs[] = {
+		"", "\n", "\r\n\r\n", "no colon at all", ":", "::::\n\n",
+		"From \n", "\x00\x01\x02", "Subject:", "Content-Type: multipart/"
+		"mixed\n\n--\n--\n", "Content-Type: multipart/mixed; boundary=\"\""
+		"\n\n--\n\n----\n", "Content-Type: message/rfc822\n\n",
+		"Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n",
+		"Subject: =?utf-8?B?AA==?=\n\n\x00",
+		"Content-Transfer-Encoding: quoted-printable\n\n=\n=4\n=ZZ",
+	};
+	struct message *msg;
+	size_t i;
+
+	msg = message_parse(NULL, 0);
+	check_invariants(msg);
+	g_assert_true(msg->message_id_synthetic);
+	g_assert_cmpstr(msg->body, ==, "");
+	message_free(msg);
+	message_free(NULL);
+
+	for (i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		size_t len = strlen(inputs[i]);
+
+		if (i == 7)
+			len = 3;
+		msg = message_parse(inputs[i], len);
+		check_invariants(msg);
+		g_assert_cmpuint(g_bytes_get_size(msg->raw), ==, len);
+		message_free(msg);
+	}
+}
+
+static void
+test_deep_nesting(void)
+{
+	GString *raw = g_string_new("Message-ID: <deep@x>\n");
+	struct message *msg;
+	int i, depth = 10000;
+
+	for (i = 0; i < depth; i++)
+		g_string_append_printf(raw, "Content-Type: multipart/mixed; "
+		    "boundary=\"b%d\"\n\n--b%d\n", i, i);
+	g_string_append(raw, "Content-Type: text/plain\n\ndeep body\n");
+	for (i = depth - 1; i >= 0; i--)
+		g_string_append_printf(raw, "--b%d--\n", i);
+	msg = message_parse(raw->str, raw->len);
+	check_invariants(msg);
+	g_assert_cmpstr(msg->message_id, ==, "deep@x");
+	g_assert_nonnull(msg->parse_error);
+	message_free(msg);
+	g_string_free(raw, TRUE);
+}
+
+static void
+test_many_parts(void)
+{
+	GString *raw = g_string_new("Message-ID: <many@x>\nContent-Type: "
+	    "multipart/mixed; boundary=b\n\n");
+	struct message *msg;
+	int i;
+
+	for (i = 0; i < 3000; i++)
+		g_string_append_printf(raw, "--b\nContent-Type: image/png; "
+		    "name=p%d.png\n\nx\n", i);
+	g_string_append(raw, "--b--\n");
+	msg = message_parse(raw->str, raw->len);
+	check_invariants(msg);
+	g_assert_cmpuint(msg->attachments->len, <, 1000);
+	g_assert_cmpuint(msg->attachments->len, >, 900);
+	g_assert_nonnull(msg->parse_error);
+	message_free(msg);
+	g_string_free(raw, TRUE);
+}
+
+static void
+test_huge_html(void)
+{
+	GString *raw = g_string_new("Message-ID: <huge@x>\nContent-Type: "
+	    "text/html; charset=utf-8\n\n<html><body>");
+	struct message *msg;
+	gint64 start;
+
+	while (raw->len < 5 * 1024 * 1024)
+		g_string_append(raw, "<div><p>Lorem <b>ipsum</b> dolor "
+		    "<a href=\"https://example.org/x\">sit</a> amet</p></div>\n");
+	g_string_append(raw, "</body></html>\n");
+	start = g_get_monotonic_time();
+	msg = message_parse(raw->str, raw->len);
+	g_test_message("5 MB HTML parsed in %.3f s",
+	    (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+	check_invariants(msg);
+	g_assert_true(msg->body_from_html);
+	g_assert_true(g_str_has_prefix(msg->body,
+	    "Lorem ipsum dolor sit <https://example.org/x> amet\n\n"));
+	message_free(msg);
+	g_string_free(raw, TRUE);
+}
+
+static void
+test_html_deep_and_links(void)
+{
+	GString *html = g_string_new(NULL);
+	char *text;
+	int i;
+	gint64 start;
+
+	for (i = 0; i < 10000; i++)
+		g_string_append(html, "<div><span>");
+	g_string_append(html, "inner");
+	for (i = 0; i < 10000; i++)
+		g_string_append(html, "</span></div>");
+	text = message_html_to_text(html->str, html->len);
+	g_assert_nonnull(text);
+	g_assert_nonnull(strstr(text, "inner"));
+	g_free(text);
+
+	g_string_truncate(html, 0);
+	for (i = 0; i < 10000; i++)
+		g_string_append_printf(html,
+		    "<li><a href=\"https://e.example/%d\">link %d</a>", i, i);
+	start = g_get_monotonic_time();
+	text = message_html_to_text(html->str, html->len);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+	g_assert_true(g_str_has_prefix(text,
+	    "- link 0 <https://e.example/0>\n- link 1 <https://e.example/1>"));
+	g_free(text);
+	g_string_free(html, TRUE);
+}
+
+/* Random damage to every sample must never break the invariants. */
+static void
+test_mutations(void)
+{
+	GRand *rand = g_rand_new_with_seed(20240305);
+	size_t i;
+	int round;
+
+	for (i = 0; i < G_N_ELEMENTS(sample_cases); i++) {
+		char *path = sample_path(sample_cases[i].file);
+		char *data;
+		gsize len;
+
+		g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+		for (round = 0; round < 60; round++) {
+			char *copy = g_memdup2(data, len);
+			gsize clen = len;
+			struct message *msg;
+			int k, flips = g_rand_int_range(rand, 1, 20);
+
+			for (k = 0; k < flips; k++) {
+				gsize pos = g_rand_int_range(rand, 0,
+				    (gint32)len);
+				static const char bytes[] =
+				    "\0\r\n:;=<>\"\\-\x80\xff\x1b?";
+
+				copy[pos] = bytes[g_rand_int_range(rand, 0,
+				    sizeof(bytes) - 1)];
+			}
+			if (round % 3 == 0)
+				clen = g_rand_int_range(rand, 0, (gint32)len);
+			msg = message_parse(copy, clen);
+			check_invariants(msg);
+			(void)autoreply_classify(msg, NULL);
+			message_free(msg);
+			g_free(copy);
+		}
+		g_free(data);
+		g_free(path);
+	}
+	g_rand_free(rand);
+}
+
+/* ---- charset conversion ---- */
+
+static const struct charset_case {
+	const char *in;
+	gssize len;		/* -1: strlen */
+	const char *charset;
+	const char *out;
+} charset_cases[] = {
+	{ "plain", -1, NULL, "plain" },
+	{ "", -1, "utf-8", "" },
+	{ "\xef\xbb\xbfwith bom", -1, "utf-8", "with bom" },
+	{ "\xd6\xd0\xce\xc4", -1, "gb2312", "中文" },
+	{ "\xd6\xd0\xce\xc4", -1, "GBK", "中文" },
+	{ "\x86\xb4", -1, "gb2312", "喆" },		/* GBK-only char */
+	{ "\xd6\xd0\xce\xc4", -1, NULL, "中文" },	/* guessed */
+	{ "\xa4\xa4\xa4\xe5", -1, "big5", "中文" },
+	{ "\xb3\x5c", -1, "big5", "許" },
+	{ "\xc7\xd1\xb1\xb9", -1, "ks_c_5601-1987", "한국" },
+	{ "\x93quoted\x94 \x80", -1, "iso-8859-1", "“quoted” €" },
+	{ "caf\xc3\xa9", -1, "iso-8859-1", "café" },	/* mislabelled */
+	{ "caf\xc3\xa9", -1, "us-ascii", "café" },
+	{ "caf\xe9", -1, "utf-8", "café" },		/* not UTF-8 at all */
+	{ "caf\xe9", -1, NULL, "café" },
+	{ "M\xfcller", -1, NULL, "Müller" },	/* not GB18030 "M<han>ler" */
+	{ "\xd0\xd2\xc9\xd7\xc5\xd4", -1, "koi8-r", "привет" },
+	{ "\x1b$B$3$s$K$A$O\x1b(B", -1, "iso-2022-jp", "こんにちは" },
+	{ "\x82\xb1\x82\xf1", -1, "shift_jis", "こん" },
+	{ "a\0b", 3, "utf-8", "ab" },
+	{ "\xff\xfe\xfd", -1, "x-unknown", "\xc3\xbf\xc3\xbe\xc3\xbd" },
+	{ "\xd6\xd0\xce\xc4\xff", -1, "gbk", "中文\xef\xbf\xbd" },
+};
+
+static void
+test_charset(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(charset_cases); i++) {
+		const struct charset_case *c = &charset_cases[i];
+		size_t len = c->len < 0 ? strlen(c->in) : (size_t)c->len;
+		char *out;
+
+		g_test_message("charset case %zu", i);
+		out = message_text_to_utf8(c->in, len, c->charset);
+		g_assert_true(g_utf8_validate(out, -1, NULL));
+		g_assert_cmpstr(out, ==, c->out);
+		g_free(out);
+	}
+	/* every byte value, any label: valid UTF-8 */
+	{
+		char all[256];
+		static const char *const labels[] = {
+			NULL, "utf-8", "gbk", "big5", "iso-2022-jp", "utf-7",
+			"utf-16", "koi8-r", "windows-1252", "nonsense\n",
+		};
+
+		for (i = 0; i < 256; i++)
+			all[i] = (char)(255 - i);
+		for (i = 0; i < G_N_ELEMENTS(labels); i++) {
+			char *out = message_text_to_utf8(all, sizeof(all),
+			    labels[i]);
+
+			g_assert_true(g_utf8_validate(out, -1, NULL));
+			g_free(out);
+		}
+	}
+}
+
+/* ---- HTML to text ---- */
+
+static const struct html_case {
+	const char *html;
+	const char *text;
+} html_cases[] = {
+	{ "", "" },
+	{ "just text", "just text" },
+	{ "<p>a</p><p>b</p>", "a\n\nb" },
+	{ "a<br>b<br/><br>c", "a\nb\n\nc" },
+	{ "<ul><li>one<li>two</ul>", "- one\n- two" },
+	{ "<script>x()</script><style>p{}</style>shown", "shown" },
+	{ "<head><title>T</title></head><body>B</body>", "B" },
+	{ "<a href=\"http://x.example/\">site</a>", "site <http://x.example/>" },
+	{ "<a href=\"http://x.example/\">http://x.example/</a>",
+	  "http://x.example/" },
+	{ "<a href=\"mailto:a@b\">write</a>", "write" },
+	{ "<a href=\"javascript:evil()\">click</a>", "click" },
+	{ "a   lot\n\n of\t space", "a lot of space" },
+	{ "<pre>  keep\n    this</pre>", "keep\n    this" },
+	{ "&lt;&amp;&gt; &quot;&#233;&#x4e2d;&eacute;", "<&> \"é中é" },
+	{ "<div>x</div><div>y</div>", "x\ny" },
+	{ "<p>a</p><p></p><p></p><p></p><br><br><br><p>b</p>", "a\n\nb" },
+	{ "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+	  "a b\nc" },
+	{ "<h1>Title</h1>text", "Title\n\ntext" },
+	{ "<blockquote>q</blockquote>after", "q\n\nafter" },
+	{ "unclosed <b>bold <i>both", "unclosed bold both" },
+	{ "<meta charset=\"gbk\"><p>中文</p>", "中文" },
+	{ "<!-- comment -->visible", "visible" },
+	{ "caf\xe9 <b>au lait</b>", "café au lait" },		/* not UTF-8 */
+};
+
+static void
+test_html(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(html_cases); i++) {
+		char *text;
+
+		g_test_message("html case %zu", i);
+		text = message_html_to_text(html_cases[i].html,
+		    strlen(html_cases[i].html));
+		g_assert_cmpstr(text, ==, html_cases[i].text);
+		g_free(text);
+	}
+}
+
+/* ---- auto-reply classification ---- */
+
+static const struct autoreply_case {
+	const char *raw;
+	enum autoreply_class cls;
+	const char *reason;
+} autoreply_cases[] = {
+	{ "From: a@x.example\nSubject: help\n\n", AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nAuto-Submitted: no\n\n", AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nAuto-Submitted: No (manual)\n\n",
+	  AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nAuto-Submitted: auto-generated\n\n",
+	  AUTOREPLY_AUTO, "auto-submitted" },
+	{ "From: a@x.example\nPrecedence: bulk\n\n", AUTOREPLY_AUTO,
+	  "precedence" },
+	{ "From: a@x.example\nPrecedence: JUNK\n\n", AUTOREPLY_AUTO,
+	  "precedence" },
+	{ "From: a@x.example\nPrecedence: list\n\n", AUTOREPLY_AUTO,
+	  "precedence" },
+	{ "From: a@x.example\nPrecedence: first-class\n\n", AUTOREPLY_HUMAN,
+	  NULL },
+	{ "From: a@x.example\nList-Id: <l.x.example>\n\n", AUTOREPLY_AUTO,
+	  "list-id" },
+	{ "From: a@x.example\nX-Autoreply: yes\n\n", AUTOREPLY_AUTO,
+	  "x-autoreply" },
+	{ "From: a@x.example\nX-Autorespond: yes\n\n", AUTOREPLY_AUTO,
+	  "x-autoreply" },
+	{ "From: a@x.example\nX-Auto-Response-Suppress: All\n\n",
+	  AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nReturn-Path: <>\n\nhello\n", AUTOREPLY_AUTO,
+	  "null-return-path" },
+	{ "From: a@x.example\nReturn-Path: <>\n\nYour message could not be "
+	  "delivered.\n", AUTOREPLY_BOUNCE, "null-return-path" },
+	{ "From: Mailer-Daemon@x.example\n\n", AUTOREPLY_BOUNCE,
+	  "mailer-daemon" },
+	{ "From: postmaster@x.example\n\n", AUTOREPLY_BOUNCE,
+	  "mailer-daemon" },
+	{ "From: postmaster.bob@x.example\n\n", AUTOREPLY_HUMAN, NULL },
+	{ "Subject: hi\n\n", AUTOREPLY_AUTO, "no-from" },
+	{ "From: a@x.example\nSubject: Out of Office: back Monday\n\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: AUTOMATIC REPLY: x\n\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: Abwesenheitsnotiz: x\n\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: =?utf-8?Q?R=C3=89PONSE_AUTOMATIQUE?=\n\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: =?utf-8?B?6Ieq5Yqo5Zue5aSNOiDkvaDlpb0=?="
+	  "\n\n", AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: =?utf-8?B?6Ieq5YuV5Zue6KaG?=\n\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: Undeliverable: x\n\n",
+	  AUTOREPLY_BOUNCE, "bounce-subject" },
+	{ "From: a@x.example\nSubject: Delivery Status Notification (Failure)"
+	  "\n\n", AUTOREPLY_BOUNCE, "bounce-subject" },
+	{ "From: a@x.example\nSubject: Mail delivery failed: x\n\n",
+	  AUTOREPLY_BOUNCE, "bounce-subject" },
+	{ "From: a@x.example\nSubject: Returned mail: x\n\n",
+	  AUTOREPLY_BOUNCE, "bounce-subject" },
+	{ "From: a@x.example\nSubject: Re: Out of office\n\n",
+	  AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nSubject: My out of office question\n\n",
+	  AUTOREPLY_HUMAN, NULL },
+	{ "From: a@x.example\nContent-Type: multipart/report; "
+	  "report-type=delivery-status; boundary=b\n\n--b\n\nx\n--b--\n",
+	  AUTOREPLY_BOUNCE, "dsn" },
+	{ "From: a@x.example\nContent-Type: multipart/report; "
+	  "report-type=disposition-notification; boundary=b\n\n--b\n\nx\n"
+	  "--b--\n", AUTOREPLY_HUMAN, NULL },
+};
+
+static void
+test_autoreply(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(autoreply_cases); i++) {
+		const struct autoreply_case *c = &autoreply_cases[i];
+		struct message *msg;
+		const char *reason = "unset";
+
+		g_test_message("autoreply case %zu", i);
+		msg = message_parse(c->raw, strlen(c->raw));
+		g_assert_cmpint(autoreply_classify(msg, &reason), ==, c->cls);
+		g_assert_cmpstr(reason, ==, c->reason);
+		message_free(msg);
+	}
+	g_assert_cmpint(autoreply_classify(NULL, NULL), ==, AUTOREPLY_HUMAN);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	message_library_init();
+	message_library_init();	/* idempotent */
+
+	g_test_add_func("/message/samples", test_samples);
+	g_test_add_func("/message/sample-details", test_sample_details);
+	g_test_add_func("/message/synthetic-id", test_synthetic_id);
+	g_test_add_func("/message/headers", test_headers);
+	g_test_add_func("/message/references-bounded",
+	    test_references_bounded);
+	g_test_add_func("/message/mime", test_mime);
+	g_test_add_func("/message/mime-types", test_mime_types);
+	g_test_add_func("/message/long-filename", test_long_filename);
+	g_test_add_func("/message/degenerate", test_degenerate);
+	g_test_add_func("/message/deep-nesting", test_deep_nesting);
+	g_test_add_func("/message/many-parts", test_many_parts);
+	g_test_add_func("/message/huge-html", test_huge_html);
+	g_test_add_func("/message/html-deep-and-links",
+	    test_html_deep_and_links);
+	g_test_add_func("/message/mutations", test_mutations);
+	g_test_add_func("/charset/cases", test_charset);
+	g_test_add_func("/html/cases", test_html);
+	g_test_add_func("/autoreply/cases", test_autoreply);
+	return g_test_run();
+}
