@@ -16,14 +16,20 @@
  */
 
 struct message_attachment {
-	char *filename;		/* sanitised basename, never NULL ("" if none) */
+	char *filename;		/* sanitised basename, never NULL; "" if none
+				   was sent, except that a text part gets
+				   one made from its type: "invite.ics" for
+				   the first text/calendar, else "part-N.ext"
+				   with N the part's position among the
+				   message's leaf parts (1-based) */
 	char *content_type;	/* "type/subtype", lower case */
 	gsize size;		/* decoded size in bytes */
 	GBytes *content;	/* decoded content */
 };
 
 struct message_address {
-	char *name;		/* display name, UTF-8, may be "" */
+	char *name;		/* display name, UTF-8, may be "", at most
+				   256 bytes (cut on a character boundary) */
 	char *addr;		/* addr-spec, lower-cased domain, never NULL */
 };
 
@@ -36,7 +42,8 @@ struct message {
 	GPtrArray *references;	/* char *, without <>, in header order
 				   (oldest first); never NULL */
 
-	char *subject;		/* decoded, never NULL ("" if none) */
+	char *subject;		/* decoded, never NULL ("" if none), at most
+				   998 bytes (cut on a character boundary) */
 	struct message_address from;	/* from.addr "" when none */
 	GPtrArray *to;		/* struct message_address *; never NULL */
 	GPtrArray *cc;		/* struct message_address *; never NULL */
@@ -56,10 +63,24 @@ struct message {
 	char *thread_index;	/* Outlook Thread-Index */
 	gboolean is_dsn;	/* multipart/report; report-type=delivery-status */
 
-	char *body;		/* readable text: text/plain, else HTML made
-				   into text; never NULL (may be "") */
+	/*
+	 * The body comes from the inline text parts: in a multipart/mixed
+	 * (or any multipart but those below) all non-empty text/plain parts
+	 * in order, else all text/html parts, several joined with a blank
+	 * line (Apple Mail splits text around inline images); in a
+	 * multipart/alternative the first non-empty text/plain rendering,
+	 * else the first HTML one (a multipart/related counts through its
+	 * root part); in a multipart/signed the signed part.  Encrypted mail
+	 * (multipart/encrypted, application/pkcs7-mime) has body "".
+	 * format=flowed text is unwrapped (RFC 3676), quotes kept as ">".
+	 */
+	char *body;		/* readable text; never NULL (may be "") */
 	gboolean body_from_html; /* TRUE when body was converted from HTML */
-	GPtrArray *attachments;	/* struct message_attachment *; never NULL */
+	GPtrArray *attachments;	/* struct message_attachment *, every leaf
+				   part that is not the body, not empty text
+				   and not another rendering of the body (so
+				   text/calendar, signatures and encrypted
+				   blobs are here); never NULL */
 
 	char *parse_error;	/* NULL, or what could not be read */
 };

@@ -25,8 +25,9 @@ int threading_find(struct store *store, const struct message *msg,
 		   const char *tag, gint64 *ticket_id_r,
 		   enum threading_reason *reason_r, char **error_r);
 
-/* Find a ticket number tag in subject: "[TAG #123]" when tag is set, else
-   "[#123]" (case-insensitive, spaces tolerated).  Returns TRUE and sets
+/* Find a ticket number tag in subject: "[TAG #123]" when tag is set, and
+   "[#123]" always (case-insensitive, spaces tolerated); another tag such
+   as "[OTHER #5]" never matches.  Returns TRUE and sets
    *id_r when found. */
 gboolean threading_parse_tag(const char *subject, const char *tag,
 			     gint64 *id_r);

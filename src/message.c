@@ -14,6 +14,9 @@
 #define MESSAGE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
 #define MESSAGE_MAX_MSGID	998	/* bytes of one Message-ID */
 #define MESSAGE_MAX_FILENAME	255	/* bytes of an attachment name */
+#define MESSAGE_MAX_SUBJECT	998	/* bytes of the Subject (RFC 5322 line) */
+#define MESSAGE_MAX_NAME	256	/* bytes of a display name */
+#define MESSAGE_MAX_HEADER	998	/* bytes of other single-value headers */
 
 /* Per-parse state. */
 struct message_ctx {
@@ -25,6 +28,13 @@ struct message_ctx {
 	unsigned int warned;	/* bit per GMimeParserWarning reported */
 	guint parts;
 	GPtrArray *leaves;	/* GMimeObject *, borrowed */
+	GHashTable *skip;	/* GMimeObject * leaves that are not
+				   attachments: body parts, blank text and
+				   the unchosen text of alternatives */
+	GHashTable *texts;	/* GMimePart * -> char * (owned): decoded
+				   text/plain, newlines normalised, unflowed */
+	guint body_nodes;	/* MIME nodes looked at for the body */
+	guint skip_nodes;	/* MIME nodes looked at by body_skip_text() */
 };
 
 static void
@@ -127,6 +137,20 @@ utf8_truncate(char *s, size_t max)
 	if (p == NULL)
 		p = s;
 	*p = '\0';
+}
+
+/* Cut a cleaned header value s (may be NULL) to at most max bytes on a
+   character boundary, trimming what the cut leaves at the end; returns s. */
+static char *
+header_cap(char *s, size_t max)
+{
+	if (s == NULL)
+		return NULL;
+	if (strlen(s) > max) {
+		utf8_truncate(s, max);
+		g_strchomp(s);
+	}
+	return s;
 }
 
 /* Return a clean copy of one msg-id without <> and whitespace, or NULL
@@ -335,7 +359,8 @@ address_list_collect(InternetAddressList *list, GPtrArray *out, int depth)
 		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
 			continue;
 		a = g_new0(struct message_address, 1);
-		a->name = header_clean(internet_address_get_name(ia));
+		a->name = header_cap(header_clean(internet_address_get_name(
+		    ia)), MESSAGE_MAX_NAME);
 		if (a->name == NULL)
 			a->name = g_strdup("");
 		a->addr = addr_clean(internet_address_mailbox_get_addr(
@@ -556,11 +581,13 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 		msg->subject = message_header_decoded(ctx, "Subject");
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
+	header_cap(msg->subject, MESSAGE_MAX_SUBJECT);
 
 	/* Addresses */
 	if (!message_first_address(ctx, gmsg != NULL ?
 	    g_mime_message_get_from(gmsg) : NULL, "From", &msg->from)) {
-		char *name = message_header_decoded(ctx, "From");
+		char *name = header_cap(message_header_decoded(ctx, "From"),
+		    MESSAGE_MAX_NAME);
 
 		msg->from.name = name != NULL ? name : g_strdup("");
 		msg->from.addr = g_strdup("");
@@ -606,6 +633,13 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 		msg->x_loop = message_header(ctx, obj, "X-Loop");
 	msg->content_language = message_header(ctx, obj, "Content-Language");
 	msg->thread_index = message_header(ctx, obj, "Thread-Index");
+	header_cap(msg->auto_submitted, MESSAGE_MAX_HEADER);
+	header_cap(msg->precedence, MESSAGE_MAX_HEADER);
+	header_cap(msg->list_id, MESSAGE_MAX_HEADER);
+	header_cap(msg->x_autoreply, MESSAGE_MAX_HEADER);
+	header_cap(msg->x_loop, MESSAGE_MAX_HEADER);
+	header_cap(msg->content_language, MESSAGE_MAX_HEADER);
+	header_cap(msg->thread_index, MESSAGE_MAX_HEADER);
 }
 
 /* ---- MIME structure ---- */
@@ -718,47 +752,367 @@ text_normalise_newlines(char *s)
 	*w = '\0';
 }
 
-/* Pick the body: the first non-empty inline text/plain, else the first
-   inline text/html, else an empty text/plain. */
-static GMimeObject *
-message_body(struct message_ctx *ctx)
+/*
+ * format=flowed (RFC 3676): s has LF line ends.  Return a new string in
+ * which soft line breaks (a line ending in a space) are joined with the
+ * next line of the same quote depth, space-stuffing is removed, the
+ * trailing space of a soft break is deleted when delsp, and quoted lines
+ * keep their depth as a ">" prefix (followed by a space before text).
+ */
+static char *
+text_unflow(const char *s, gboolean delsp)
 {
-	struct message *msg = ctx->msg;
-	GMimePart *html = NULL, *blank = NULL;
-	guint i;
-	char *text;
+	GString *out = g_string_sized_new(strlen(s));
+	GString *para = g_string_new(NULL);
+	gboolean open = FALSE, ended_nl;
+	int para_depth = 0;
+	const char *p = s;
 
-	for (i = 0; i < ctx->leaves->len; i++) {
-		GMimeObject *obj = g_ptr_array_index(ctx->leaves, i);
-		GMimePart *part;
+	ended_nl = *s != '\0' && s[strlen(s) - 1] == '\n';
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		const char *end = eol != NULL ? eol : p + strlen(p);
+		const char *c = p;
+		int depth = 0;
+		size_t clen;
+		gboolean sig, flowed;
 
-		if (!GMIME_IS_PART(obj))
-			continue;
-		part = GMIME_PART(obj);
-		if (part_is_attachment(part))
-			continue;
-		if (part_is_type(obj, "text", "plain")) {
-			text = part_text(part);
-			if (!text_is_blank(text)) {
-				text_normalise_newlines(text);
-				msg->body = text;
-				return obj;
-			}
-			g_free(text);
-			if (blank == NULL)
-				blank = part;
-		} else if (html == NULL && part_is_type(obj, "text", "html")) {
-			html = part;
+		while (c < end && *c == '>') {
+			depth++;
+			c++;
+		}
+		if (c < end && *c == ' ')
+			c++;		/* space-stuffing */
+		clen = (size_t)(end - c);
+		sig = clen == 3 && memcmp(c, "-- ", 3) == 0;
+		flowed = !sig && clen > 0 && c[clen - 1] == ' ';
+		if (open && (depth != para_depth || sig)) {
+			/* a soft break into another depth ends the paragraph */
+			g_string_append_len(out, para->str, (gssize)para->len);
+			g_string_append_c(out, '\n');
+			open = FALSE;
+		}
+		if (!open) {
+			g_string_truncate(para, 0);
+			for (int i = 0; i < depth; i++)
+				g_string_append_c(para, '>');
+			if (depth > 0 && clen > 0)
+				g_string_append_c(para, ' ');
+			para_depth = depth;
+			open = TRUE;
+		}
+		g_string_append_len(para, c, (gssize)(flowed && delsp ?
+		    clen - 1 : clen));
+		if (!flowed) {
+			g_string_append_len(out, para->str, (gssize)para->len);
+			g_string_append_c(out, '\n');
+			open = FALSE;
+		}
+		p = eol != NULL ? eol + 1 : end;
+	}
+	if (open) {
+		g_string_append_len(out, para->str, (gssize)para->len);
+		g_string_append_c(out, '\n');
+	}
+	if (!ended_nl && out->len > 0 && out->str[out->len - 1] == '\n')
+		g_string_truncate(out, out->len - 1);
+	g_string_free(para, TRUE);
+	return g_string_free(out, FALSE);
+}
+
+static gboolean
+part_param_is(GMimeObject *obj, const char *name, const char *value)
+{
+	const char *v = g_mime_object_get_content_type_parameter(obj, name);
+
+	return v != NULL && g_ascii_strcasecmp(v, value) == 0;
+}
+
+/* The readable text of an inline text/plain part: decoded to UTF-8, LF line
+   ends, format=flowed undone.  Borrowed from ctx->texts. */
+static const char *
+body_plain_text(struct message_ctx *ctx, GMimePart *part)
+{
+	GMimeObject *obj = GMIME_OBJECT(part);
+	char *text = g_hash_table_lookup(ctx->texts, part);
+
+	if (text != NULL)
+		return text;
+	text = part_text(part);
+	text_normalise_newlines(text);
+	if (part_param_is(obj, "format", "flowed")) {
+		char *u = text_unflow(text, part_param_is(obj, "delsp", "yes"));
+
+		g_free(text);
+		text = u;
+	}
+	g_hash_table_insert(ctx->texts, part, text);
+	return text;
+}
+
+/* What a MIME subtree offers as body, in increasing preference. */
+enum body_kind {
+	BODY_NONE = 0,		/* nothing readable */
+	BODY_BLANK,		/* only empty text/plain */
+	BODY_HTML,		/* text/html parts */
+	BODY_PLAIN,		/* non-empty text/plain parts */
+};
+
+struct body_pick {
+	enum body_kind kind;
+	GPtrArray *parts;	/* GMimePart *, borrowed, in document order */
+};
+
+static void
+body_pick_init(struct body_pick *pick)
+{
+	pick->kind = BODY_NONE;
+	pick->parts = g_ptr_array_new();
+}
+
+static void
+body_pick_deinit(struct body_pick *pick)
+{
+	if (pick->parts != NULL)
+		g_ptr_array_free(pick->parts, TRUE);
+	pick->parts = NULL;
+}
+
+static void
+body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
+    struct body_pick *pick);
+
+/* Mark the inline text/plain and text/html leaves under obj as not
+   attachments: they are another rendering of the chosen alternative. */
+static void
+body_skip_text(struct message_ctx *ctx, GMimeObject *obj, int depth)
+{
+	int i, n;
+
+	if (obj == NULL || depth > MESSAGE_MAX_DEPTH ||
+	    ctx->skip_nodes >= 10 * MESSAGE_MAX_PARTS)
+		return;
+	ctx->skip_nodes++;
+	if (GMIME_IS_MULTIPART(obj)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n; i++)
+			body_skip_text(ctx, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj), i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_PART(obj) && !part_is_attachment(GMIME_PART(obj)) &&
+	    (part_is_type(obj, "text", "plain") ||
+	    part_is_type(obj, "text", "html")))
+		g_hash_table_add(ctx->skip, obj);
+}
+
+/* multipart/alternative: the first non-empty text/plain rendering, else
+   the first HTML one (also the root of a multipart/related), else an empty
+   text/plain. */
+static void
+body_alternative(struct message_ctx *ctx, GMimeMultipart *mp, int depth,
+    struct body_pick *pick)
+{
+	int i, n = g_mime_multipart_get_count(mp), chosen = -1;
+
+	for (i = 0; i < n; i++) {
+		struct body_pick child;
+
+		body_pick_init(&child);
+		body_eval(ctx, g_mime_multipart_get_part(mp, i), depth + 1,
+		    &child);
+		if (child.kind > pick->kind) {
+			body_pick_deinit(pick);
+			*pick = child;
+			chosen = i;
+		} else {
+			body_pick_deinit(&child);
 		}
 	}
-	if (html != NULL) {
-		text = part_text(html);
-		msg->body = message_html_to_text(text, strlen(text));
-		msg->body_from_html = TRUE;
-		g_free(text);
-		return GMIME_OBJECT(html);
+	for (i = 0; i < n; i++)
+		if (i != chosen)
+			body_skip_text(ctx, g_mime_multipart_get_part(mp, i),
+			    depth + 1);
+}
+
+/* multipart/mixed and every other multipart: all text/plain parts in
+   order (Apple Mail puts text around inline images), else all HTML
+   parts. */
+static void
+body_mixed(struct message_ctx *ctx, GMimeMultipart *mp, int depth,
+    struct body_pick *pick)
+{
+	int i, n = g_mime_multipart_get_count(mp);
+	GPtrArray *html = g_ptr_array_new();
+	gboolean blank = FALSE;
+
+	for (i = 0; i < n; i++) {
+		struct body_pick child;
+
+		body_pick_init(&child);
+		body_eval(ctx, g_mime_multipart_get_part(mp, i), depth + 1,
+		    &child);
+		if (child.kind == BODY_PLAIN)
+			g_ptr_array_extend(pick->parts, child.parts, NULL,
+			    NULL);
+		else if (child.kind == BODY_HTML)
+			g_ptr_array_extend(html, child.parts, NULL, NULL);
+		else if (child.kind == BODY_BLANK)
+			blank = TRUE;
+		body_pick_deinit(&child);
 	}
-	return GMIME_OBJECT(blank);
+	if (pick->parts->len > 0) {
+		pick->kind = BODY_PLAIN;
+	} else if (html->len > 0) {
+		g_ptr_array_extend(pick->parts, html, NULL, NULL);
+		pick->kind = BODY_HTML;
+	} else if (blank) {
+		pick->kind = BODY_BLANK;
+	}
+	g_ptr_array_free(html, TRUE);
+}
+
+/* The root of a multipart/related (RFC 2387): the part whose Content-ID
+   the start parameter names, else the first part. */
+static GMimeObject *
+related_root(GMimeMultipart *mp)
+{
+	const char *start;
+	char *id;
+	int i, n = g_mime_multipart_get_count(mp);
+
+	start = g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp),
+	    "start");
+	if (start != NULL && n > 0) {
+		id = msgid_clean(start);
+		for (i = 0; id != NULL && i < n; i++) {
+			GMimeObject *part = g_mime_multipart_get_part(mp, i);
+			const char *cid = g_mime_object_get_content_id(part);
+
+			if (cid != NULL && strcmp(cid, id) == 0) {
+				g_free(id);
+				return part;
+			}
+		}
+		g_free(id);
+	}
+	return n > 0 ? g_mime_multipart_get_part(mp, 0) : NULL;
+}
+
+/* Fill pick with what the subtree at obj offers as body. */
+static void
+body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
+    struct body_pick *pick)
+{
+	GMimePart *part;
+
+	if (obj == NULL || depth > MESSAGE_MAX_DEPTH ||
+	    ctx->body_nodes >= MESSAGE_MAX_PARTS)
+		return;
+	ctx->body_nodes++;
+	if (GMIME_IS_MULTIPART_ENCRYPTED(obj))
+		return;		/* no readable body; parts are attachments */
+	if (GMIME_IS_MULTIPART_SIGNED(obj)) {
+		/* the signed content; the signature is an attachment */
+		if (g_mime_multipart_get_count(GMIME_MULTIPART(obj)) > 0)
+			body_eval(ctx, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj),
+			    GMIME_MULTIPART_SIGNED_CONTENT), depth + 1, pick);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj) &&
+	    part_is_type(obj, "multipart", "related")) {
+		body_eval(ctx, related_root(GMIME_MULTIPART(obj)), depth + 1,
+		    pick);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		if (part_is_type(obj, "multipart", "alternative"))
+			body_alternative(ctx, GMIME_MULTIPART(obj), depth,
+			    pick);
+		else
+			body_mixed(ctx, GMIME_MULTIPART(obj), depth, pick);
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+	part = GMIME_PART(obj);
+	if (part_is_attachment(part))
+		return;
+	if (part_is_type(obj, "text", "plain")) {
+		if (text_is_blank(body_plain_text(ctx, part))) {
+			g_hash_table_add(ctx->skip, obj);
+			pick->kind = BODY_BLANK;
+		} else {
+			g_ptr_array_add(pick->parts, part);
+			pick->kind = BODY_PLAIN;
+		}
+	} else if (part_is_type(obj, "text", "html")) {
+		g_ptr_array_add(pick->parts, part);
+		pick->kind = BODY_HTML;
+	}
+}
+
+/* Append one more body text to out, a blank line between texts; leading
+   and trailing blank lines of each text go when there are several. */
+static void
+body_join(GString *out, const char *text, gboolean several)
+{
+	const char *start = text, *end;
+
+	if (!several) {
+		g_string_append(out, text);
+		return;
+	}
+	/* skip leading lines holding only white space */
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n')
+			start = p + 1;
+		else if (!g_ascii_isspace(*p))
+			break;
+	}
+	end = start + strlen(start);
+	while (end > start && g_ascii_isspace(end[-1]))
+		end--;
+	if (end == start)
+		return;
+	if (out->len > 0)
+		g_string_append(out, "\n\n");
+	g_string_append_len(out, start, end - start);
+}
+
+/* Set msg->body from the MIME tree at top and mark the leaves used for it
+   in ctx->skip. */
+static void
+message_body(struct message_ctx *ctx, GMimeObject *top)
+{
+	struct message *msg = ctx->msg;
+	struct body_pick pick;
+	GString *out = g_string_new(NULL);
+	gboolean several;
+	guint i;
+
+	body_pick_init(&pick);
+	body_eval(ctx, top, 0, &pick);
+	several = pick.parts->len > 1;
+	for (i = 0; i < pick.parts->len; i++) {
+		GMimePart *part = g_ptr_array_index(pick.parts, i);
+
+		g_hash_table_add(ctx->skip, part);
+		if (pick.kind == BODY_PLAIN) {
+			body_join(out, body_plain_text(ctx, part), several);
+		} else {
+			char *html = part_text(part);
+			char *text = message_html_to_text(html, strlen(html));
+
+			body_join(out, text, several);
+			g_free(text);
+			g_free(html);
+		}
+	}
+	msg->body_from_html = pick.kind == BODY_HTML;
+	msg->body = g_string_free(out, FALSE);
+	body_pick_deinit(&pick);
 }
 
 static char *
@@ -832,6 +1186,46 @@ content_type_string(GMimeObject *obj)
 	return s;
 }
 
+/* A name for a text part sent without one, from its type: "invite.ics"
+   for the first calendar, else "part-N.<ext>" with N the leaf's position
+   (1-based) in the message. */
+static char *
+filename_for_text(GMimeObject *obj, guint n, gboolean *had_calendar)
+{
+	static const struct {
+		const char *subtype;
+		const char *ext;
+	} exts[] = {
+		{ "plain", "txt" }, { "html", "html" }, { "calendar", "ics" },
+		{ "x-vcalendar", "vcs" }, { "csv", "csv" },
+		{ "comma-separated-values", "csv" },
+		{ "tab-separated-values", "tsv" }, { "vcard", "vcf" },
+		{ "x-vcard", "vcf" }, { "directory", "vcf" },
+		{ "xml", "xml" }, { "rtf", "rtf" }, { "richtext", "rtf" },
+		{ "enriched", "txt" }, { "markdown", "md" },
+		{ "x-markdown", "md" }, { "css", "css" },
+		{ "javascript", "js" }, { "x-patch", "patch" },
+		{ "x-diff", "diff" }, { "rfc822-headers", "txt" },
+		{ "x-log", "log" },
+	};
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *sub, *ext = "txt";
+	size_t i;
+
+	sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
+	for (i = 0; sub != NULL && i < G_N_ELEMENTS(exts); i++) {
+		if (g_ascii_strcasecmp(sub, exts[i].subtype) == 0) {
+			ext = exts[i].ext;
+			break;
+		}
+	}
+	if (strcmp(ext, "ics") == 0 && !*had_calendar) {
+		*had_calendar = TRUE;
+		return g_strdup("invite.ics");
+	}
+	return g_strdup_printf("part-%u.%s", n, ext);
+}
+
 static void
 attachment_free(struct message_attachment *a)
 {
@@ -844,9 +1238,12 @@ attachment_free(struct message_attachment *a)
 	g_free(a);
 }
 
+/* Every leaf that is not body (nor blank text, nor another rendering of
+   the body) becomes an attachment, so nothing sent stays invisible. */
 static void
-message_attachments(struct message_ctx *ctx, GMimeObject *body)
+message_attachments(struct message_ctx *ctx)
 {
+	gboolean had_calendar = FALSE;
 	guint i;
 
 	for (i = 0; i < ctx->leaves->len; i++) {
@@ -855,7 +1252,7 @@ message_attachments(struct message_ctx *ctx, GMimeObject *body)
 		const char *name = NULL;
 		GByteArray *content;
 
-		if (obj == body)
+		if (g_hash_table_contains(ctx->skip, obj))
 			continue;
 		if (GMIME_IS_MESSAGE_PART(obj)) {
 			GMimeMessage *inner = g_mime_message_part_get_message(
@@ -881,9 +1278,6 @@ message_attachments(struct message_ctx *ctx, GMimeObject *body)
 		} else if (GMIME_IS_PART(obj)) {
 			GMimePart *part = GMIME_PART(obj);
 
-			if (!part_is_attachment(part) &&
-			    part_is_type(obj, "text", "*"))
-				continue;
 			content = part_decode(part);
 			name = g_mime_part_get_filename(part);
 		} else {
@@ -891,6 +1285,11 @@ message_attachments(struct message_ctx *ctx, GMimeObject *body)
 		}
 		a = g_new0(struct message_attachment, 1);
 		a->filename = filename_sanitise(name);
+		if (*a->filename == '\0' && part_is_type(obj, "text", "*")) {
+			g_free(a->filename);
+			a->filename = filename_for_text(obj, i + 1,
+			    &had_calendar);
+		}
 		a->content_type = content_type_string(obj);
 		a->size = content->len;
 		a->content = g_byte_array_free_to_bytes(content);
@@ -951,7 +1350,7 @@ message_parse(const char *data, size_t len)
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *gmsg = NULL;
-	GMimeObject *top = NULL, *body = NULL;
+	GMimeObject *top = NULL;
 
 	message_library_init();
 	if (data == NULL)
@@ -971,6 +1370,9 @@ message_parse(const char *data, size_t len)
 	ctx.len = len;
 	ctx.errors = g_string_new(NULL);
 	ctx.leaves = g_ptr_array_new();
+	ctx.skip = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ctx.texts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	    g_free);
 	ctx.options = g_mime_parser_options_new();
 	g_mime_parser_options_set_fallback_charsets(ctx.options, fallback);
 	g_mime_parser_options_set_address_compliance_mode(ctx.options,
@@ -1002,8 +1404,8 @@ message_parse(const char *data, size_t len)
 		top = g_mime_message_get_mime_part(gmsg);
 		msg->is_dsn = message_is_dsn(top);
 		message_collect(&ctx, top, 0);
-		body = message_body(&ctx);
-		message_attachments(&ctx, body);
+		message_body(&ctx, top);
+		message_attachments(&ctx);
 	} else {
 		message_raw_body(&ctx);
 	}
@@ -1014,6 +1416,8 @@ message_parse(const char *data, size_t len)
 		msg->parse_error = header_clean(ctx.errors->str);
 	g_string_free(ctx.errors, TRUE);
 	g_ptr_array_free(ctx.leaves, TRUE);
+	g_hash_table_destroy(ctx.skip);
+	g_hash_table_destroy(ctx.texts);
 	if (gmsg != NULL)
 		g_object_unref(gmsg);
 	g_mime_parser_options_free(ctx.options);

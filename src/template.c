@@ -11,6 +11,9 @@
 
 #include "template.h"
 
+/* Parse errors reported per template before giving up. */
+#define TEMPLATE_MAX_ERRORS 50
+
 #ifdef TICKETD_DATADIR
 #define TEMPLATE_DEFAULT_DIR TICKETD_DATADIR "/templates"
 #endif
@@ -61,6 +64,8 @@ struct tfile {
 	GPtrArray *errors;	/* char *: parse errors, empty when fine */
 	GPtrArray *headers;	/* struct theader * (mail only) */
 	struct tmpl *body;
+	GHashTable *indented;	/* partial: indentation -> struct tmpl *,
+				   the body parsed with that indentation */
 };
 
 struct template_set {
@@ -197,6 +202,12 @@ tmpl_free(struct tmpl *t)
 	g_free(t->filename);
 	g_ptr_array_free(t->nodes, TRUE);
 	g_free(t);
+}
+
+static void
+tmpl_free_cb(gpointer p)
+{
+	tmpl_free(p);
 }
 
 static struct tnode *
@@ -367,7 +378,7 @@ tmpl_parse(const char *src, size_t len, const char *filename, int line,
 	p.open = g_ptr_array_new();
 	p.root = g_ptr_array_new_with_free_func(tnode_free);
 
-	while (!stop) {
+	while (!stop && p.nerrors < TEMPLATE_MAX_ERRORS) {
 		const char *q, *close, *next_open;
 		size_t ts, cs, ce, te, k, name_s, name_e, text_end, next;
 		gboolean triple, can_standalone, alone = FALSE;
@@ -383,21 +394,22 @@ tmpl_parse(const char *src, size_t len, const char *filename, int line,
 		for (k = cs; k < len && is_space(src[k]); k++)
 			;
 		sigil = triple ? '{' : (k < len ? src[k] : '\0');
-		close = find_str(src, len, cs, triple ? "}}}" : "}}");
+		/* A tag other than a comment ends before the next "{{";
+		   searching no further keeps this linear. */
+		next_open = sigil == '!' ? NULL : find_str(src, len, cs, "{{");
+		close = find_str(src, next_open != NULL ?
+				 (size_t)(next_open - src) : len, cs,
+				 triple ? "}}}" : "}}");
 		parser_seek(&p, text_start);
 		xline = p.line;
 		xcol = p.col;
 		parser_seek(&p, ts);
 		tline = p.line;
 		tcol = p.col;
-		if (sigil != '!') {
-			next_open = find_str(src, len, cs, "{{");
-			if (next_open != NULL &&
-			    (close == NULL || next_open < close)) {
-				parser_error(&p, tline, tcol, "unclosed tag");
-				text_start = next_open - src;
-				continue;
-			}
+		if (close == NULL && next_open != NULL) {
+			parser_error(&p, tline, tcol, "unclosed tag");
+			text_start = next_open - src;
+			continue;
 		}
 		if (close == NULL) {
 			parser_error(&p, tline, tcol, "unclosed tag");
@@ -514,7 +526,7 @@ tmpl_parse(const char *src, size_t len, const char *filename, int line,
 				g_ptr_array_add(p.open, n);
 		}
 	}
-	if (!stop) {
+	if (!stop && p.nerrors < TEMPLATE_MAX_ERRORS) {
 		parser_seek(&p, text_start);
 		parser_text(&p, text_start, len);
 		for (guint i = 0; i < p.open->len; i++) {
@@ -751,7 +763,7 @@ static int
 render_partial(struct render *r, const struct tmpl *t, const struct tnode *n)
 {
 	struct tfile *tf = NULL;
-	struct tmpl *pt, *indented = NULL;
+	struct tmpl *pt;
 	char *err = NULL;
 	int ret = 0;
 
@@ -783,13 +795,23 @@ render_partial(struct render *r, const struct tmpl *t, const struct tnode *n)
 	}
 	pt = tf->body;
 	if (n->indent != NULL) {
+		/* Parse once more with the indentation, once per distinct
+		   indentation (kept until the file changes). */
+		if (tf->indented == NULL)
+			tf->indented = g_hash_table_new_full(g_str_hash,
+				g_str_equal, g_free, tmpl_free_cb);
+		pt = g_hash_table_lookup(tf->indented, n->indent);
+	}
+	if (pt == NULL) {
 		size_t len;
-		char *src = indent_source(tf->source, tf->source_len,
-					  n->indent, &len);
+		char *src;
 
-		indented = tmpl_parse_one(src, len, tf->path, &err);
+		r->steps += tf->source_len / 16;
+		src = indent_source(tf->source, tf->source_len, n->indent,
+				    &len);
+		pt = tmpl_parse_one(src, len, tf->path, &err);
 		g_free(src);
-		if (indented == NULL) {
+		if (pt == NULL) {
 			if (r->error == NULL)
 				r->error = err;
 			else
@@ -797,12 +819,11 @@ render_partial(struct render *r, const struct tmpl *t, const struct tnode *n)
 			tfile_unref(tf);
 			return -1;
 		}
-		pt = indented;
+		g_hash_table_insert(tf->indented, g_strdup(n->indent), pt);
 	}
 	r->partial_depth++;
 	ret = render_nodes(r, pt, pt->nodes);
 	r->partial_depth--;
-	tmpl_free(indented);
 	tfile_unref(tf);
 	return ret;
 }
@@ -935,6 +956,8 @@ tfile_unref(struct tfile *tf)
 	if (tf->headers != NULL)
 		g_ptr_array_free(tf->headers, TRUE);
 	tmpl_free(tf->body);
+	if (tf->indented != NULL)
+		g_hash_table_destroy(tf->indented);
 	g_free(tf);
 }
 

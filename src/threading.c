@@ -22,25 +22,51 @@ threading_reason_name(enum threading_reason reason)
 	return "new";
 }
 
+/* The compiled tag pattern of tag (NULL: none), cached for the life of the
+   process: a handful of tags, one per mailbox. */
+static GRegex *
+threading_tag_regex(const char *tag)
+{
+	static GMutex lock;
+	static GHashTable *cache;
+	GRegex *re;
+	char *pattern, *escaped;
+
+	g_mutex_lock(&lock);
+	if (cache == NULL)
+		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)g_regex_unref);
+	re = g_hash_table_lookup(cache, tag != NULL ? tag : "");
+	if (re == NULL) {
+		/* The configured tag, or none: "[#123]" keeps working when a
+		   tag is added later; a foreign tag ("[OTHER #5]") never
+		   matches. */
+		escaped = g_regex_escape_string(tag != NULL ? tag : "", -1);
+		pattern = g_strdup_printf(
+			"\\[\\s*(?:%s\\s*)?#\\s*([0-9]{1,15})\\s*\\]", escaped);
+		re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE,
+				 0, NULL);
+		g_assert(re != NULL);
+		g_hash_table_insert(cache, g_strdup(tag != NULL ? tag : ""), re);
+		g_free(pattern);
+		g_free(escaped);
+	}
+	g_regex_ref(re);
+	g_mutex_unlock(&lock);
+	return re;
+}
+
 gboolean
 threading_parse_tag(const char *subject, const char *tag, gint64 *id_r)
 {
 	GRegex *re;
 	GMatchInfo *info = NULL;
-	char *pattern, *escaped = NULL;
 	gboolean found = FALSE;
 
-	if (subject == NULL)
+	if (subject == NULL || !g_utf8_validate(subject, -1, NULL))
 		return FALSE;
-	if (tag != NULL) {
-		escaped = g_regex_escape_string(tag, -1);
-		pattern = g_strdup_printf("\\[\\s*%s\\s*#\\s*([0-9]{1,15})\\s*\\]",
-					  escaped);
-	} else {
-		pattern = g_strdup("\\[\\s*#\\s*([0-9]{1,15})\\s*\\]");
-	}
-	re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
-	if (re != NULL && g_regex_match(re, subject, 0, &info)) {
+	re = threading_tag_regex(tag);
+	if (g_regex_match(re, subject, 0, &info)) {
 		char *digits = g_match_info_fetch(info, 1);
 		gint64 id = g_ascii_strtoll(digits, NULL, 10);
 
@@ -51,10 +77,7 @@ threading_parse_tag(const char *subject, const char *tag, gint64 *id_r)
 		g_free(digits);
 	}
 	g_match_info_free(info);
-	if (re != NULL)
-		g_regex_unref(re);
-	g_free(pattern);
-	g_free(escaped);
+	g_regex_unref(re);
 	return found;
 }
 

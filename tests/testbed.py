@@ -775,14 +775,18 @@ service imap-login {{
 
     # -- diagnostics and cleanup --
 
-    def logs(self, lines=20):
-        """Tails of the server logs, for failure reports."""
+    def logs(self, lines=10):
+        """Server log lines worth showing in a failure report: Dovecot's
+        errors and warnings, the SMTP sink's last lines."""
         parts = []
-        for name, p in (("dovecot.log", self.dovecot_log),
-                        ("smtp.log", self.smtp_log)):
-            t = _tail(p, lines)
-            if t:
-                parts.append("--- %s ---\n%s" % (name, t))
+        bad = re.compile(r"(Error|Fatal|Panic|Warning):")
+        t = [l for l in _tail(self.dovecot_log, 2000).splitlines()
+             if bad.search(l)][-lines:]
+        if t:
+            parts.append("--- dovecot.log (errors) ---\n" + "\n".join(t))
+        t = _tail(self.smtp_log, lines)
+        if t:
+            parts.append("--- smtp.log ---\n" + t)
         return "\n".join(parts)
 
     def cleanup(self, remove=None):

@@ -248,7 +248,114 @@ static const struct sample_case {
 	  "Fwd: Your order confirmation", "Alice Customer",
 	  "customer@example.net", "See the forwarded confirmation.", FALSE, 1,
 	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "apple-inline-images.eml", "apple-inline-0023@mail.example.net",
+	  "Scratches on the delivered table", "Lena Berg",
+	  "lena@example.net", "the top:\n\nAnd here is the leg", FALSE, 2,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "outlook-invite.eml", "invite-0024@EXCH01.example.net",
+	  "Onboarding call", "Peter Schmidt", "peter.schmidt@example.net",
+	  "Let us walk through the setup together.", FALSE, 1,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "thunderbird-flowed.eml", "flowed-0025@mail.example.net",
+	  "Re: PDF export fails", "Jan Novak", "jan.novak@example.net",
+	  "export to PDF fails", FALSE, 0, AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "pgp-signed.eml", "pgp-signed-0026@mail.example.net",
+	  "Signed request to close my account", "Jan Novak",
+	  "jan.novak@example.net", "signed with my OpenPGP key.", FALSE, 1,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "smime-signed.eml", "smime-signed-0027@EXCH01.example.net",
+	  "Signed: contract renewal", "Peter Schmidt",
+	  "peter.schmidt@example.net", "Grüße, Peter", FALSE, 1,
+	  AUTOREPLY_HUMAN, NULL, FALSE },
+	{ "smime-encrypted.eml", "smime-encrypted-0028@EXCH01.example.net",
+	  "Encrypted: salary data", "Peter Schmidt",
+	  "peter.schmidt@example.net", "", FALSE, 1, AUTOREPLY_HUMAN, NULL,
+	  FALSE },
 };
+
+/* Exact bodies and attachments of the samples that exercise the MIME
+   structure rules. */
+static const struct structure_case {
+	const char *file;
+	const char *body;		/* exact */
+	gboolean from_html;
+	const char *attachments;	/* "name content/type size" joined
+					   by '|' */
+} structure_cases[] = {
+	{ "apple-inline-images.eml",
+	  "Hello,\n\nthe table arrived today. Here is the top:\n\n"
+	  "And here is the leg, also scratched:\n\n"
+	  "I would like a replacement.\n\nLena\n\nSent from my iPhone",
+	  FALSE, "IMG_0412.jpeg image/jpeg 22|IMG_0413.jpeg image/jpeg 22" },
+	{ "outlook-invite.eml", "Let us walk through the setup together.\n",
+	  FALSE, "invite.ics text/calendar 300" },
+	{ "thunderbird-flowed.eml",
+	  "Hello support team,\n\n"
+	  "I updated the app to version 4.2 yesterday and since then the "
+	  "export to PDF fails with an error message saying that the file "
+	  "could not be written.\n\n"
+	  "From what I can see, the folder is writable – über-writable.\n\n"
+	  "On 05.03.24 09:00, Support wrote:\n"
+	  "> Thank you for your report. Could you tell us which version of "
+	  "the app you are using?\n>\n"
+	  ">> Original question: the export does not work on my laptop.\n\n"
+	  "Regards,\nJan\n-- \nJan Novak\n", FALSE, "" },
+	{ "pgp-signed.eml",
+	  "Please close my account. This request is signed with my OpenPGP "
+	  "key.\n\nJan\n", FALSE,
+	  "OpenPGP_signature.asc application/pgp-signature 134" },
+	{ "smime-signed.eml",
+	  "Please renew the contract for another year.\nGrüße, Peter\n",
+	  FALSE, "smime.p7s application/x-pkcs7-signature 128" },
+	{ "smime-encrypted.eml", "", FALSE,
+	  "smime.p7m application/pkcs7-mime 256" },
+	{ "multipart-alternative.eml",
+	  "Hi,\nthe app crashes when I tap “Export”.\nMaría\n", FALSE, "" },
+	{ "reply.eml", "Thanks, it works again after clearing cookies.\n\n"
+	  "Alice\n\n> Please clear your browser cookies.\n", FALSE, "" },
+};
+
+/* "name type size|..." for the attachments of msg; free with g_free(). */
+static char *
+attachment_summary(const struct message *msg)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < msg->attachments->len; i++) {
+		const struct message_attachment *a =
+		    g_ptr_array_index(msg->attachments, i);
+
+		if (i > 0)
+			g_string_append_c(s, '|');
+		g_string_append_printf(s, "%s %s %" G_GSIZE_FORMAT,
+		    a->filename, a->content_type, a->size);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void
+test_structure_samples(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(structure_cases); i++) {
+		const struct structure_case *c = &structure_cases[i];
+		struct message *msg;
+		char *summary;
+
+		g_test_message("structure sample %s", c->file);
+		msg = parse_sample(c->file);
+		check_invariants(msg);
+		g_assert_cmpstr(msg->body, ==, c->body);
+		g_assert_cmpint(msg->body_from_html, ==, c->from_html);
+		g_assert_null(msg->parse_error);
+		summary = attachment_summary(msg);
+		g_assert_cmpstr(summary, ==, c->attachments);
+		g_free(summary);
+		message_free(msg);
+	}
+}
 
 static void
 test_samples(void)
@@ -517,6 +624,57 @@ test_references_bounded(void)
 	g_string_free(raw, TRUE);
 }
 
+/* Hostile header lengths are cut on a character boundary. */
+static void
+test_header_caps(void)
+{
+	static const char *const pieces[] = { "x", "é", "长", "😀" };
+	size_t i;
+	int k;
+
+	for (i = 0; i < G_N_ELEMENTS(pieces); i++) {
+		GString *raw = g_string_new("Message-ID: <cap@x>\nSubject: ");
+		struct message *msg;
+		const struct message_address *to;
+
+		for (k = 0; k < 5000; k++)
+			g_string_append(raw, pieces[i]);
+		g_string_append(raw, "\nFrom: \"");
+		for (k = 0; k < 3000; k++)
+			g_string_append(raw, pieces[i]);
+		g_string_append(raw, "\" <a@x.example>\nTo: =?utf-8?B?");
+		{
+			GString *name = g_string_new(NULL);
+			char *b64;
+
+			for (k = 0; k < 1000; k++)
+				g_string_append(name, pieces[i]);
+			b64 = g_base64_encode((const guchar *)name->str,
+			    name->len);
+			g_string_append(raw, b64);
+			g_free(b64);
+			g_string_free(name, TRUE);
+		}
+		g_string_append(raw, "?= <b@x.example>\n\nbody\n");
+		g_test_message("header caps with \"%s\"", pieces[i]);
+		msg = message_parse(raw->str, raw->len);
+		check_invariants(msg);
+		g_assert_cmpuint(strlen(msg->subject), <=, 998);
+		g_assert_cmpuint(strlen(msg->subject), >, 990);
+		g_assert_true(g_str_has_prefix(msg->subject, pieces[i]));
+		g_assert_cmpuint(strlen(msg->from.name), <=, 256);
+		g_assert_cmpuint(strlen(msg->from.name), >, 250);
+		g_assert_cmpstr(msg->from.addr, ==, "a@x.example");
+		g_assert_cmpuint(msg->to->len, ==, 1);
+		to = g_ptr_array_index(msg->to, 0);
+		g_assert_cmpuint(strlen(to->name), <=, 256);
+		g_assert_cmpuint(strlen(to->name), >, 250);
+		g_assert_cmpstr(to->addr, ==, "b@x.example");
+		message_free(msg);
+		g_string_free(raw, TRUE);
+	}
+}
+
 /* ---- MIME structure cases ---- */
 
 static const struct mime_case {
@@ -571,6 +729,106 @@ static const struct mime_case {
 	  "caf\xc3\xa9\n", "café\n", FALSE, "" },
 	{ "headers only",
 	  "Message-ID: <a9@x>\nSubject: nothing else", "", FALSE, "" },
+	{ "text split around an inline image is joined",
+	  "Message-ID: <b1@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nfirst\n\n"
+	  "--b\nContent-Type: image/jpeg; name=a.jpg\n"
+	  "Content-Disposition: inline\n\nx\n"
+	  "--b\nContent-Type: text/plain\n\n\n\n"
+	  "--b\nContent-Type: image/jpeg; name=b.jpg\n"
+	  "Content-Disposition: inline\n\nx\n"
+	  "--b\nContent-Type: text/plain\n\n\nsecond\nline\n--b--\n",
+	  "first\n\nsecond\nline", FALSE, "a.jpg|b.jpg" },
+	{ "Apple Mail HTML: consecutive text/html parts are joined",
+	  "Message-ID: <b2@x>\nContent-Type: multipart/alternative; "
+	  "boundary=o\n\n--o\nContent-Type: text/plain\n\n\n"
+	  "--o\nContent-Type: multipart/mixed; boundary=m\n\n"
+	  "--m\nContent-Type: text/html\n\n<div>one</div>\n"
+	  "--m\nContent-Type: image/png; name=p.png\n"
+	  "Content-Disposition: inline; filename=p.png\n\nx\n"
+	  "--m\nContent-Type: text/html\n\n<div>two</div>\n--m--\n--o--\n",
+	  "one\n\ntwo", TRUE, "p.png" },
+	{ "Apple Mail HTML with text/plain: the HTML is not an attachment",
+	  "Message-ID: <b3@x>\nContent-Type: multipart/alternative; "
+	  "boundary=o\n\n--o\nContent-Type: text/plain\n\none\n"
+	  "--o\nContent-Type: multipart/mixed; boundary=m\n\n"
+	  "--m\nContent-Type: text/html\n\n<div>one</div>\n"
+	  "--m\nContent-Type: image/png; name=p.png\n\nx\n"
+	  "--m\nContent-Type: text/html\n\n<div>two</div>\n--m--\n--o--\n",
+	  "one", FALSE, "p.png" },
+	{ "alternative: related HTML root chosen over empty text/plain",
+	  "Message-ID: <b4@x>\nContent-Type: multipart/alternative; "
+	  "boundary=o\n\n--o\nContent-Type: text/plain\n\n \n"
+	  "--o\nContent-Type: multipart/related; boundary=i; "
+	  "start=\"<root@x>\"\n\n"
+	  "--i\nContent-Type: image/gif; name=logo.gif\n"
+	  "Content-ID: <logo@x>\n\nGIF\n"
+	  "--i\nContent-Type: text/html\nContent-ID: <root@x>\n\n"
+	  "<p>related root</p>\n--i--\n--o--\n",
+	  "related root", TRUE, "logo.gif" },
+	{ "second text/html alternative is not an attachment",
+	  "Message-ID: <b5@x>\nContent-Type: multipart/alternative; "
+	  "boundary=o\n\n--o\nContent-Type: text/plain\n\nplain\n"
+	  "--o\nContent-Type: text/html\n\n<p>one</p>\n"
+	  "--o\nContent-Type: text/html\n\n<p>two</p>\n--o--\n",
+	  "plain", FALSE, "" },
+	{ "text/calendar, text/csv and text/x-vcard become attachments",
+	  "Message-ID: <b6@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: multipart/alternative; boundary=a\n\n"
+	  "--a\nContent-Type: text/plain\n\nmeet\n"
+	  "--a\nContent-Type: text/html\n\n<p>meet</p>\n"
+	  "--a\nContent-Type: text/calendar; method=REQUEST\n\n"
+	  "BEGIN:VCALENDAR\n--a--\n"
+	  "--b\nContent-Type: text/csv\n\na,b\n"
+	  "--b\nContent-Type: text/x-vcard\n\nBEGIN:VCARD\n"
+	  "--b\nContent-Type: text/x-unheard-of\n\n?\n"
+	  "--b\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\n--b--\n",
+	  "meet", FALSE,
+	  "invite.ics|part-4.csv|part-5.vcf|part-6.txt|part-7.ics" },
+	{ "HTML beside text/plain in a mixed is kept as an attachment",
+	  "Message-ID: <b7@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nplain\n"
+	  "--b\nContent-Type: text/html\n\n<p>other</p>\n"
+	  "--b\nContent-Type: text/plain\nContent-Disposition: attachment"
+	  "\n\nnameless\n--b--\n",
+	  "plain", FALSE, "part-2.html|part-3.txt" },
+	{ "top-level text/calendar",
+	  "Message-ID: <b8@x>\nContent-Type: text/calendar; method=REPLY\n\n"
+	  "BEGIN:VCALENDAR\n", "", FALSE, "invite.ics" },
+	{ "winmail.dat is recorded",
+	  "Message-ID: <b9@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nsee attached\n"
+	  "--b\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\n"
+	  "Content-Transfer-Encoding: base64\n\neJ8+IgAA\n--b--\n",
+	  "see attached", FALSE, "winmail.dat" },
+	{ "format=flowed: soft breaks, stuffing, quote depth",
+	  "Message-ID: <c1@x>\nContent-Type: text/plain; format=Flowed\n\n"
+	  "one \ntwo\n From x\n> q1 \n> q2\n>> deep \n> shallow\n"
+	  ">soft into other depth \nplain\n-- \nsig \nend",
+	  "one two\nFrom x\n> q1 q2\n>> deep \n> shallow\n"
+	  "> soft into other depth \nplain\n-- \nsig end", FALSE, "" },
+	{ "format=flowed; delsp=yes deletes the soft-break space",
+	  "Message-ID: <c2@x>\nContent-Type: text/plain; charset=utf-8; "
+	  "format=flowed; delsp=yes\n\n"
+	  "\xe6\x97\xa5\xe6\x9c\xac \n\xe8\xaa\x9e\nab \ncd\n",
+	  "日本語\nabcd\n", FALSE, "" },
+	{ "not flowed: trailing spaces stay",
+	  "Message-ID: <c3@x>\nContent-Type: text/plain\n\n"
+	  "one \ntwo\n", "one \ntwo\n", FALSE, "" },
+	{ "multipart/signed: body from the signed part",
+	  "Message-ID: <d1@x>\nContent-Type: multipart/signed; "
+	  "protocol=\"application/pgp-signature\"; micalg=pgp-sha256; "
+	  "boundary=s\n\n--s\nContent-Type: text/plain\n\nsigned text\n"
+	  "--s\nContent-Type: application/pgp-signature; name=signature.asc"
+	  "\n\n-----BEGIN PGP SIGNATURE-----\n--s--\n",
+	  "signed text", FALSE, "signature.asc" },
+	{ "multipart/encrypted: empty body, parts recorded",
+	  "Message-ID: <d2@x>\nContent-Type: multipart/encrypted; "
+	  "protocol=\"application/pgp-encrypted\"; boundary=e\n\n"
+	  "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+	  "--e\nContent-Type: application/octet-stream; name=encrypted.asc\n"
+	  "\n-----BEGIN PGP MESSAGE-----\n--e--\n",
+	  "", FALSE, "|encrypted.asc" },
 };
 
 static void
@@ -654,6 +912,17 @@ test_degenerate(void)
 		"Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n",
 		"Subject: =?utf-8?B?AA==?=\n\n\x00",
 		"Content-Transfer-Encoding: quoted-printable\n\n=\n=4\n=ZZ",
+		"Content-Type: multipart/signed; boundary=s\n\n--s--\n",
+		"Content-Type: multipart/signed; boundary=s\n\n",
+		"Content-Type: multipart/encrypted; boundary=e\n\n--e--\n",
+		"Content-Type: multipart/alternative; boundary=a\n\n--a--\n",
+		"Content-Type: multipart/related; start=\"<no@x>\"; boundary=r"
+		"\n\n--r--\n",
+		"Content-Type: multipart/related; start=<>; boundary=r\n\n"
+		"--r\nContent-ID: <>\n\nx\n--r--\n",
+		"Content-Type: text/plain; format=flowed; delsp=yes\n\n"
+		" \n  \n> \n>> \n \n-- \n>",
+		"Content-Type: application/pkcs7-mime\n\n",
 	};
 	struct message *msg;
 	size_t i;
@@ -1033,10 +1302,13 @@ main(int argc, char **argv)
 
 	g_test_add_func("/message/samples", test_samples);
 	g_test_add_func("/message/sample-details", test_sample_details);
+	g_test_add_func("/message/structure-samples",
+	    test_structure_samples);
 	g_test_add_func("/message/synthetic-id", test_synthetic_id);
 	g_test_add_func("/message/headers", test_headers);
 	g_test_add_func("/message/references-bounded",
 	    test_references_bounded);
+	g_test_add_func("/message/header-caps", test_header_caps);
 	g_test_add_func("/message/mime", test_mime);
 	g_test_add_func("/message/mime-types", test_mime_types);
 	g_test_add_func("/message/long-filename", test_long_filename);

@@ -255,6 +255,8 @@ test_partials(void)
 	write_file(dir, "ind.txt", "|\n{{{content}}}\n|\n");
 	write_file(dir, "node.txt", "({{v}}{{#kids}}{{> node}}{{/kids}})");
 	write_file(dir, "loop.txt", "x{{> loop}}");
+	write_file(dir, "inode.txt", "{{v}}\n{{#kids}}\n  {{> inode}}\n"
+		   "{{/kids}}\n");
 	write_file(dir, "broken.txt", "ok\n{{#a}}");
 
 	out = template_render_string("Bye\n{{> sig}}\nend\n", "t", data,
@@ -281,6 +283,13 @@ test_partials(void)
 				     data, FALSE, dir, &err);
 	g_assert_null(err);
 	g_assert_cmpstr(out, ==, "(1(2(3))(4))");
+	g_free(out);
+
+	/* indented recursion: each level's indentation adds up */
+	out = template_render_string("{{#tree}}\n  {{> inode}}\n{{/tree}}\n",
+				     "t", data, FALSE, dir, &err);
+	g_assert_null(err);
+	g_assert_cmpstr(out, ==, "  1\n    2\n      3\n    4\n");
 	g_free(out);
 
 	/* endless recursion is stopped */
@@ -369,6 +378,15 @@ test_limits(void)
 	g_assert_null(err);
 	g_assert_cmpstr(out, ==, "in");
 	g_free(out);
+
+	/* many broken tags: errors are capped, parsing stays linear */
+	g_string_truncate(deep, 0);
+	for (i = 0; i < 4 * 1024 * 1024; i++)
+		g_string_append_c(deep, "{{{x"[i % 4]);
+	out = template_render_string(deep->str, "t", data, FALSE, NULL, &err);
+	g_assert_null(out);
+	g_assert_cmpstr(err, ==, "t:1:1: unclosed tag");
+	g_free(err);
 
 	/* work bound: 1000^3 empty iterations */
 	for (i = 0; i < 1000; i++)

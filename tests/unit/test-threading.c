@@ -19,7 +19,7 @@ static const struct {
 	{ "Re: [acme #7] lower case", "ACME", TRUE, 7 },
 	{ "[ ACME  # 42 ] spaces", "ACME", TRUE, 42 },
 	{ "[ACME#9] no space", "ACME", TRUE, 9 },
-	{ "[#123] untagged form", "ACME", FALSE, 0 },
+	{ "[#123] untagged form", "ACME", TRUE, 123 },
 	{ "[OTHER #5] other tag", "ACME", FALSE, 0 },
 	{ "[#123] plain", NULL, TRUE, 123 },
 	{ "AW: Re: [#5] German client", NULL, TRUE, 5 },

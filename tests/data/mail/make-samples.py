@@ -506,12 +506,198 @@ def forwarded():
         inner + b"\n--fw-b5--\n")
 
 
+# A tiny JPEG header is enough: nothing decodes the image.
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+
+def apple_inline_images():
+    # iPhone / Apple Mail: the text is split around inline images, each
+    # piece its own text/plain part of a multipart/mixed
+    write("apple-inline-images.eml", hdr([
+        b"From: Lena Berg <lena@example.net>",
+        b"To: support@example.com",
+        b"Subject: Scratches on the delivered table",
+        DATE,
+        b"Message-ID: <apple-inline-0023@mail.example.net>",
+        b"X-Mailer: iPhone Mail (21D61)",
+        b"Mime-Version: 1.0 (1.0)",
+        b"Content-Type: multipart/mixed; boundary=Apple-Mail-A1B2C3",
+        b"Content-Transfer-Encoding: 7bit",
+    ]) + b"\n--Apple-Mail-A1B2C3\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp("Hello,\n\nthe table arrived today. Here is the top:\n"
+           .encode()) +
+        b"\n--Apple-Mail-A1B2C3\n"
+        b"Content-Type: image/jpeg; name=IMG_0412.jpeg; x-apple-part-url="
+        b"7E1F-0001\n"
+        b"Content-Disposition: inline; filename=IMG_0412.jpeg\n"
+        b"Content-Transfer-Encoding: base64\n\n" + b64(JPEG) +
+        b"\n--Apple-Mail-A1B2C3\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp("\nAnd here is the leg, also scratched:\n".encode()) +
+        b"\n--Apple-Mail-A1B2C3\n"
+        b"Content-Type: image/jpeg; name=IMG_0413.jpeg\n"
+        b"Content-Disposition: inline; filename=IMG_0413.jpeg\n"
+        b"Content-Transfer-Encoding: base64\n\n" + b64(JPEG) +
+        b"\n--Apple-Mail-A1B2C3\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp("\nI would like a replacement.\n\nLena\n\nSent from my iPhone"
+           .encode()) +
+        b"\n--Apple-Mail-A1B2C3--\n")
+
+
+def outlook_invite():
+    # Outlook meeting request: the calendar is a third alternative
+    ics = ("BEGIN:VCALENDAR\nMETHOD:REQUEST\nPRODID:Microsoft Exchange "
+           "Server 2010\nVERSION:2.0\nBEGIN:VEVENT\n"
+           "UID:040000008200E00074C5B7101A82E008\n"
+           "SUMMARY:Onboarding call\nDTSTART:20240307T090000Z\n"
+           "DTEND:20240307T093000Z\nORGANIZER;CN=Peter Schmidt:"
+           "mailto:peter.schmidt@example.net\nEND:VEVENT\nEND:VCALENDAR\n")
+    write("outlook-invite.eml", hdr([
+        b"From: Peter Schmidt <peter.schmidt@example.net>",
+        b"To: support@example.com",
+        b"Subject: Onboarding call",
+        DATE,
+        b"Message-ID: <invite-0024@EXCH01.example.net>",
+        b"Thread-Topic: Onboarding call",
+        b"Thread-Index: AdpvAbCdEfGh",
+        b"X-MS-Has-Attach:",
+        b"Content-Language: en-US",
+        b"MIME-Version: 1.0",
+        b"Content-Type: multipart/alternative;",
+        b"\tboundary=\"_000_invite_\"",
+    ]) + b"--_000_invite_\nContent-Type: text/plain; charset=\"us-ascii\"\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp(b"Let us walk through the setup together.\n") +
+        b"\n--_000_invite_\nContent-Type: text/html; charset=\"us-ascii\"\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp(b"<html><body><p>Let us walk through the setup together.</p>"
+           b"</body></html>\n") +
+        b"\n--_000_invite_\nContent-Type: text/calendar; charset=\"utf-8\";"
+        b" method=REQUEST\nContent-Transfer-Encoding: base64\n\n" +
+        b64(ics.replace("\n", "\r\n").encode()) +
+        b"\n\n--_000_invite_--\n")
+    return len(ics.replace("\n", "\r\n").encode())
+
+
+def thunderbird_flowed():
+    # RFC 3676: soft breaks end in a space, "From" is space-stuffed,
+    # quotes are ">" without spaces between levels
+    write("thunderbird-flowed.eml", hdr([
+        b"From: Jan Novak <jan.novak@example.net>",
+        b"To: support@example.com",
+        b"Subject: Re: PDF export fails",
+        DATE,
+        b"Message-ID: <flowed-0025@mail.example.net>",
+        b"User-Agent: Mozilla Thunderbird",
+        b"MIME-Version: 1.0",
+        b"Content-Type: text/plain; charset=UTF-8; format=flowed",
+        b"Content-Transfer-Encoding: 8bit",
+    ]) + "Hello support team,\n\n"
+        "I updated the app to version 4.2 yesterday and since then the "
+        "export to \nPDF fails with an error message saying that the "
+        "file could not be \nwritten.\n\n"
+        " From what I can see, the folder is writable – über-writable.\n\n"
+        "On 05.03.24 09:00, Support wrote:\n"
+        "> Thank you for your report. Could you tell us which version of "
+        "the app \n> you are using?\n>\n"
+        ">> Original question: the export does not work on my \n"
+        ">> laptop.\n\nRegards,\nJan\n-- \nJan Novak\n".encode())
+
+
+def pgp_signed():
+    # PGP/MIME as Thunderbird sends it: the text and the signature
+    sig = (b"-----BEGIN PGP SIGNATURE-----\n\n"
+           b"wnsEARYIACMWIQTpZ3Bn3p0c2lnbmF0dXJlIGRhdGEAAAAABQJl5sQ0AAoJEA==\n"
+           b"=abcd\n-----END PGP SIGNATURE-----\n")
+    write("pgp-signed.eml", hdr([
+        b"From: Jan Novak <jan.novak@example.net>",
+        b"To: support@example.com",
+        b"Subject: Signed request to close my account",
+        DATE,
+        b"Message-ID: <pgp-signed-0026@mail.example.net>",
+        b"User-Agent: Mozilla Thunderbird",
+        b"MIME-Version: 1.0",
+        b"Content-Type: multipart/signed; micalg=pgp-sha256;",
+        b" protocol=\"application/pgp-signature\";",
+        b" boundary=\"------------sig0026\"",
+    ]) + b"This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\n"
+        b"--------------sig0026\n"
+        b"Content-Type: multipart/mixed; boundary=\"------------mix0026\"\n\n"
+        b"--------------mix0026\n"
+        b"Content-Type: text/plain; charset=UTF-8; format=flowed\n"
+        b"Content-Transfer-Encoding: 7bit\n\n"
+        b"Please close my account. This request is signed with my \n"
+        b"OpenPGP key.\n\nJan\n\n"
+        b"--------------mix0026--\n\n"
+        b"--------------sig0026\n"
+        b"Content-Type: application/pgp-signature; "
+        b"name=\"OpenPGP_signature.asc\"\n"
+        b"Content-Description: OpenPGP digital signature\n"
+        b"Content-Disposition: attachment; filename=\"OpenPGP_signature.asc\""
+        b"\n\n" + sig + b"\n--------------sig0026--\n")
+    return len(sig.replace(b"\n", b"\r\n"))
+
+
+def smime():
+    # S/MIME as Outlook sends it: a clear-signed mail, and an encrypted one
+    p7s = bytes(range(48, 48 + 64)) * 2
+    write("smime-signed.eml", hdr([
+        b"From: Peter Schmidt <peter.schmidt@example.net>",
+        b"To: support@example.com",
+        b"Subject: Signed: contract renewal",
+        DATE,
+        b"Message-ID: <smime-signed-0027@EXCH01.example.net>",
+        b"MIME-Version: 1.0",
+        b"Content-Type: multipart/signed; protocol=\"application/x-pkcs7-"
+        b"signature\";",
+        b"\tmicalg=SHA1; boundary=\"----=_NextPart_000_0027\"",
+    ]) + b"This is a multi-part message in MIME format.\n\n"
+        b"------=_NextPart_000_0027\n"
+        b"Content-Type: multipart/alternative;\n"
+        b"\tboundary=\"----=_NextPart_001_0027\"\n\n"
+        b"------=_NextPart_001_0027\n"
+        b"Content-Type: text/plain; charset=\"iso-8859-1\"\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp("Please renew the contract for another year.\nGrüße, Peter\n"
+           .encode("latin-1")) +
+        b"\n------=_NextPart_001_0027\n"
+        b"Content-Type: text/html; charset=\"iso-8859-1\"\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n" +
+        qp("<p>Please renew the contract for another year.</p>\n"
+           .encode("latin-1")) +
+        b"\n------=_NextPart_001_0027--\n\n"
+        b"------=_NextPart_000_0027\n"
+        b"Content-Type: application/x-pkcs7-signature; name=\"smime.p7s\"\n"
+        b"Content-Transfer-Encoding: base64\n"
+        b"Content-Disposition: attachment; filename=\"smime.p7s\"\n\n" +
+        b64(p7s) + b"\n\n------=_NextPart_000_0027--\n")
+    p7m = bytes(range(256))
+    write("smime-encrypted.eml", hdr([
+        b"From: Peter Schmidt <peter.schmidt@example.net>",
+        b"To: support@example.com",
+        b"Subject: Encrypted: salary data",
+        DATE,
+        b"Message-ID: <smime-encrypted-0028@EXCH01.example.net>",
+        b"MIME-Version: 1.0",
+        b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data;",
+        b"\tname=\"smime.p7m\"",
+        b"Content-Transfer-Encoding: base64",
+        b"Content-Disposition: attachment; filename=\"smime.p7m\"",
+    ]) + b64(p7m) + b"\n")
+
+
 def main():
     for f in (plain_ascii, reply, gbk, gb2312, big5, iso2022jp, koi8r,
               windows1252, windows1251, undeclared_utf8, undeclared_gbk,
               wrong_charset, html_only, alternative, attachments,
               outlook_ooo, list_bulk, dsn, no_message_id, malformed,
-              crlf_injection, forwarded):
+              crlf_injection, forwarded, apple_inline_images,
+              outlook_invite, thunderbird_flowed, pgp_signed, smime):
         f()
     return 0
 
