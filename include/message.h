@@ -16,20 +16,19 @@
  */
 
 struct message_attachment {
-	char *filename;		/* sanitised basename, never NULL; "" if none
-				   was sent, except that a text part gets
-				   one made from its type: "invite.ics" for
-				   the first text/calendar, else "part-N.ext"
-				   with N the part's position among the
-				   message's leaf parts (1-based) */
+	/* Sanitised basename, never NULL; "" if none was sent, except that
+	   a text part gets one made from its type: "invite.ics" for the
+	   first text/calendar, else "part-N.ext" with N the part's position
+	   among the message's leaf parts (1-based). */
+	char *filename;
 	char *content_type;	/* "type/subtype", lower case */
 	gsize size;		/* decoded size in bytes */
 	GBytes *content;	/* decoded content */
 };
 
 struct message_address {
-	char *name;		/* display name, UTF-8, may be "", at most
-				   256 bytes (cut on a character boundary) */
+	char *name;		/* display name, UTF-8, may be "", at
+				   most 256 bytes (cut on a character) */
 	char *addr;		/* addr-spec, lower-cased domain, never NULL */
 };
 
@@ -42,8 +41,8 @@ struct message {
 	GPtrArray *references;	/* char *, without <>, in header order
 				   (oldest first); never NULL */
 
-	char *subject;		/* decoded, never NULL ("" if none), at most
-				   998 bytes (cut on a character boundary) */
+	char *subject;		/* decoded, never NULL ("" if none), at
+				   most 998 bytes (cut on a character) */
 	struct message_address from;	/* from.addr "" when none */
 	GPtrArray *to;		/* struct message_address *; never NULL */
 	GPtrArray *cc;		/* struct message_address *; never NULL */
@@ -76,11 +75,11 @@ struct message {
 	 */
 	char *body;		/* readable text; never NULL (may be "") */
 	gboolean body_from_html; /* TRUE when body was converted from HTML */
-	GPtrArray *attachments;	/* struct message_attachment *, every leaf
-				   part that is not the body, not empty text
-				   and not another rendering of the body (so
-				   text/calendar, signatures and encrypted
-				   blobs are here); never NULL */
+	/* struct message_attachment *, never NULL: every leaf part that is
+	   not the body, not empty text and not another rendering of the
+	   body (so text/calendar, signatures and encrypted blobs are
+	   here). */
+	GPtrArray *attachments;
 
 	char *parse_error;	/* NULL, or what could not be read */
 };

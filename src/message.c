@@ -14,9 +14,9 @@
 #define MESSAGE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
 #define MESSAGE_MAX_MSGID	998	/* bytes of one Message-ID */
 #define MESSAGE_MAX_FILENAME	255	/* bytes of an attachment name */
-#define MESSAGE_MAX_SUBJECT	998	/* bytes of the Subject (RFC 5322 line) */
+#define MESSAGE_MAX_SUBJECT	998	/* bytes of the Subject */
 #define MESSAGE_MAX_NAME	256	/* bytes of a display name */
-#define MESSAGE_MAX_HEADER	998	/* bytes of other single-value headers */
+#define MESSAGE_MAX_HEADER	998	/* bytes of other header values */
 
 /* Per-parse state. */
 struct message_ctx {
@@ -1011,7 +1011,7 @@ body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
 		return;
 	ctx->body_nodes++;
 	if (GMIME_IS_MULTIPART_ENCRYPTED(obj))
-		return;		/* no readable body; parts are attachments */
+		return;	/* no readable body; the parts are attachments */
 	if (GMIME_IS_MULTIPART_SIGNED(obj)) {
 		/* the signed content; the signature is an attachment */
 		if (g_mime_multipart_get_count(GMIME_MULTIPART(obj)) > 0)

@@ -1,0 +1,51 @@
+#ifndef TICKETD_AGENT_AUTH_H
+#define TICKETD_AGENT_AUTH_H
+
+#include <glib.h>
+
+/*
+ * Deciding whether a mail that claims to come from an agent really does.
+ * Two mechanisms, chosen per mailbox by agent_auth:
+ *   token        the agent replies to a per-ticket address
+ *                LOCAL+<ticket>-<mac>@DOMAIN, where mac is a truncated
+ *                HMAC-SHA256 of the ticket number under a secret key;
+ *   authresults  an Authentication-Results header (RFC 8601) added by our
+ *                own receiving server (authserv_id) says dkim=pass for the
+ *                agent's domain (header.d / header.i) or spf=pass for it
+ *                (smtp.mailfrom).
+ * All cryptography goes through GLib's GHmac; comparisons are constant
+ * time.
+ */
+
+/* Length in hex digits of the mac in a token address. */
+#define AGENT_AUTH_MAC_HEX 16
+
+/* Return a new token address for ticket_id: the local part of address,
+   "+", the ticket number, "-", the mac, "@" and the domain of address.
+   key of key_len bytes. */
+char *agent_auth_token_address(const char *address, gint64 ticket_id,
+			       const guint8 *key, gsize key_len);
+
+/* If addr is a token address of address (same local part and domain,
+   case-insensitive) return TRUE with *ticket_id_r set and *valid_r telling
+   whether the mac is right for key.  FALSE when addr is not of that
+   form. */
+gboolean agent_auth_token_parse(const char *addr, const char *address,
+				const guint8 *key, gsize key_len,
+				gint64 *ticket_id_r, gboolean *valid_r);
+
+/* Does one of the Authentication-Results header values in headers (char *
+   raw values, unfolded) come from authserv_id and say dkim=pass with
+   header.d (or header.i) equal to, or a parent domain of, the domain of
+   sender_addr, or spf=pass with smtp.mailfrom in that domain?  Comments in
+   parentheses are ignored; results from other authserv-ids are ignored
+   (they may be forged). */
+gboolean agent_auth_results_pass(const GPtrArray *headers,
+				 const char *authserv_id,
+				 const char *sender_addr);
+
+/* Fill key with len random bytes from a good source (GRand is not one:
+   read /dev/urandom or use getrandom()).  Returns 0 or -1. */
+int agent_auth_random_key(guint8 *key, gsize len);
+
+#endif

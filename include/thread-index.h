@@ -1,0 +1,26 @@
+#ifndef TICKETD_THREAD_INDEX_H
+#define TICKETD_THREAD_INDEX_H
+
+#include <glib.h>
+
+/*
+ * Outlook's Thread-Index header: base64 of a 22-byte conversation header
+ * (a FILETIME-based timestamp and a GUID) followed by a 5-byte block per
+ * reply.  Outgoing mail carries one so that Outlook shows a ticket as one
+ * conversation; an incoming one's first 22 bytes identify its
+ * conversation even when a relay rewrote Message-IDs.
+ */
+
+/* Return a new base64 Thread-Index for a conversation started at
+   created (Unix seconds) and identified by seed (any bytes, e.g. the
+   mailbox name and ticket number): the 22-byte header, followed by
+   n_replies 5-byte child blocks (so that each outgoing mail differs). */
+char *thread_index_new(gint64 created, const void *seed, gsize seed_len,
+		       guint n_replies);
+
+/* Return a new string naming the conversation of a received Thread-Index
+   value (the base64 of its first 22 bytes), or NULL when the value is not
+   valid base64 of at least 22 bytes. */
+char *thread_index_root(const char *value);
+
+#endif
