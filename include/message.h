@@ -60,6 +60,13 @@ struct message {
 	char *x_loop;		/* X-Loop / X-Ticketd-Loop */
 	char *content_language;
 	char *thread_index;	/* Outlook Thread-Index */
+	char *thread_topic;	/* Outlook Thread-Topic */
+	GPtrArray *auth_results; /* char *: every Authentication-Results
+				    value, in header order (newest first);
+				    never NULL */
+	GPtrArray *envelope_to;	/* char *: addr-specs from Delivered-To,
+				   X-Original-To, Envelope-To and
+				   X-Envelope-To; never NULL */
 	gboolean is_dsn;	/* multipart/report; report-type=delivery-status */
 
 	/*

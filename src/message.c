@@ -286,6 +286,53 @@ message_header(struct message_ctx *ctx, GMimeObject *obj, const char *name)
 	return r;
 }
 
+/* Append every value of header name (at most MESSAGE_MAX_REPEATED) to
+   out, cleaned; as_addr: keep only the addr-spec, lower-cased. */
+#define MESSAGE_MAX_REPEATED 50
+static void
+message_header_all(GMimeObject *obj, const char *name, gboolean as_addr,
+		   GPtrArray *out)
+{
+	GMimeHeaderList *list;
+	int n;
+
+	if (obj == NULL)
+		return;
+	list = g_mime_object_get_header_list(obj);
+	n = g_mime_header_list_get_count(list);
+	for (int i = 0; i < n && out->len < MESSAGE_MAX_REPEATED; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *v;
+		char *clean;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
+			continue;
+		v = g_mime_header_get_value(h);
+		if (v == NULL)
+			continue;
+		clean = header_clean(v);
+		header_cap(clean, MESSAGE_MAX_HEADER);
+		if (as_addr) {
+			char *a = g_strstrip(clean);
+			gsize len;
+
+			if (*a == '<')
+				a++;
+			len = strlen(a);
+			if (len > 0 && a[len - 1] == '>')
+				a[len - 1] = '\0';
+			if (strchr(a, '@') == NULL || strpbrk(a, " \t,") != NULL) {
+				g_free(clean);
+				continue;
+			}
+			a = g_ascii_strdown(a, -1);
+			g_free(clean);
+			clean = a;
+		}
+		g_ptr_array_add(out, clean);
+	}
+}
+
 /* Header with RFC 2047 decoding, for the raw-scan fallback. */
 static char *
 message_header_decoded(struct message_ctx *ctx, const char *name)
@@ -633,6 +680,14 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 		msg->x_loop = message_header(ctx, obj, "X-Loop");
 	msg->content_language = message_header(ctx, obj, "Content-Language");
 	msg->thread_index = message_header(ctx, obj, "Thread-Index");
+	msg->thread_topic = message_header_decoded(ctx, "Thread-Topic");
+	message_header_all(obj, "Authentication-Results", FALSE,
+			   msg->auth_results);
+	message_header_all(obj, "Delivered-To", TRUE, msg->envelope_to);
+	message_header_all(obj, "X-Original-To", TRUE, msg->envelope_to);
+	message_header_all(obj, "Envelope-To", TRUE, msg->envelope_to);
+	message_header_all(obj, "X-Envelope-To", TRUE, msg->envelope_to);
+	header_cap(msg->thread_topic, MESSAGE_MAX_SUBJECT);
 	header_cap(msg->auto_submitted, MESSAGE_MAX_HEADER);
 	header_cap(msg->precedence, MESSAGE_MAX_HEADER);
 	header_cap(msg->list_id, MESSAGE_MAX_HEADER);
@@ -1359,6 +1414,8 @@ message_parse(const char *data, size_t len)
 	msg = g_new0(struct message, 1);
 	msg->raw = g_bytes_new(data, len);
 	msg->references = g_ptr_array_new_with_free_func(g_free);
+	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
+	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
 	msg->to = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
 	msg->cc = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
 	msg->attachments = g_ptr_array_new_with_free_func(
@@ -1434,6 +1491,9 @@ message_free(struct message *msg)
 	g_free(msg->message_id);
 	g_free(msg->in_reply_to);
 	g_ptr_array_free(msg->references, TRUE);
+	g_ptr_array_free(msg->auth_results, TRUE);
+	g_ptr_array_free(msg->envelope_to, TRUE);
+	g_free(msg->thread_topic);
 	g_free(msg->subject);
 	g_free(msg->from.name);
 	g_free(msg->from.addr);
