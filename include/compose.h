@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "message.h"
+
 /*
  * Building outgoing mail with GMime.  Header values are UTF-8; non-ASCII
  * ones are RFC 2047-encoded by GMime, and CR/LF inside any value is
@@ -23,6 +25,13 @@ struct compose_mail {
 	const char *text;		/* text/plain body, UTF-8 */
 	const char *html;		/* NULL: text only, else the mail is
 					   multipart/alternative */
+	const char *reply_to;		/* Reply-To address, or NULL */
+	const GPtrArray *cc;		/* struct message_address *, or NULL */
+	const GPtrArray *to_more;	/* more To: struct message_address *,
+					   or NULL */
+	const GPtrArray *attachments;	/* struct message_attachment *, or
+					   NULL: the mail is multipart/mixed
+					   when there are any */
 };
 
 /* Return a new unique Message-ID (without <>) in domain. */

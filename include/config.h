@@ -25,6 +25,18 @@ struct config_smtp {
 	int max_retry_hours;	/* give up on a queued mail after this */
 };
 
+enum config_agent_auth {
+	CONFIG_AGENT_AUTH_TOKEN = 0,	/* reply to a signed per-ticket address */
+	CONFIG_AGENT_AUTH_RESULTS,	/* Authentication-Results from us */
+	CONFIG_AGENT_AUTH_NONE,		/* trust From: (unsafe) */
+};
+
+/* An agent: an address and an optional display name. */
+struct config_agent {
+	char *addr;		/* lower case */
+	char *name;		/* may be "" */
+};
+
 struct config_mailbox {
 	char *name;		/* the section name: queue name */
 	char *imap_url;		/* as written */
@@ -42,11 +54,23 @@ struct config_mailbox {
 	char *processed_folder;	/* NULL: mark \Seen instead of moving */
 	int batch_size;		/* messages per UID FETCH */
 	gboolean ack;		/* send acknowledgements (default yes) */
+
+	GPtrArray *agents;	/* struct config_agent *; never NULL */
+	GPtrArray *tier2;	/* struct config_agent *; never NULL */
+	char *notify;		/* list address for notifications, or NULL */
+	enum config_agent_auth agent_auth;
+	char *authserv_id;	/* with CONFIG_AGENT_AUTH_RESULTS */
+	int reopen_days;	/* closed longer: a new linked ticket */
+	int autoclose_days;	/* resolved longer: closed; 0 never */
+	int first_response_minutes; /* SLA; 0 off */
+	int resolution_hours;	/* SLA; 0 off */
+	char **status_keywords;	/* subjects asking for a status reply */
 };
 
 struct config {
 	char *path;		/* the file it was read from */
 	char *db_path;
+	char *secret_file;	/* HMAC key file, or NULL: key in the DB */
 	char *templates_dir;
 	struct config_smtp smtp;
 	GPtrArray *mailboxes;	/* struct config_mailbox *, file order */
@@ -59,6 +83,16 @@ struct config *config_load(const char *path, char **error_r);
 
 /* Free config and all it owns; config_free(NULL) is a no-op. */
 void config_free(struct config *config);
+
+/* Return the agent (or tier-2 agent) of mb with address addr (borrowed),
+   or NULL. */
+const struct config_agent *config_agent_find(const struct config_mailbox *mb,
+					     const char *addr);
+
+/* Is addr one of our own addresses: a mailbox address, its plus-addresses
+   (support+...@), or the SMTP sender? */
+gboolean config_is_own_address(const struct config *config,
+			       const char *addr);
 
 /* Return the mailbox called name (borrowed), or NULL. */
 struct config_mailbox *config_mailbox_find(const struct config *config,

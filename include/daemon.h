@@ -4,8 +4,7 @@
 #include <glib.h>
 
 #include "config.h"
-#include "store.h"
-#include "template.h"
+#include "ingest.h"
 
 /* Exit statuses (sysexits.h). */
 #define DAEMON_EXIT_OK 0
@@ -22,11 +21,10 @@ struct daemon_options {
 	volatile int *stop;	/* set by SIGTERM: finish the message, return */
 };
 
-/* Run until *stop (or, with once, until the mailboxes are drained and the
-   outbox tried).  All arguments borrowed.  Returns DAEMON_EXIT_OK, or with
-   once DAEMON_EXIT_TEMPFAIL when a mailbox could not be processed. */
-int daemon_run(const struct config *config, struct store *store,
-	       struct template_set *templates,
-	       const struct daemon_options *options);
+/* Run until *stop (or, with once, until the mailboxes are drained, the
+   timers run and the outbox tried).  All arguments borrowed.  Returns
+   DAEMON_EXIT_OK, or with once DAEMON_EXIT_TEMPFAIL when a mailbox could
+   not be processed. */
+int daemon_run(struct ingest *ingest, const struct daemon_options *options);
 
 #endif

@@ -16,6 +16,7 @@ struct ingest {
 	const struct config *config;	/* borrowed */
 	struct store *store;		/* borrowed */
 	struct template_set *templates;	/* borrowed */
+	GBytes *token_key;		/* owned: HMAC key of reply addresses */
 };
 
 enum ingest_result {
@@ -29,6 +30,20 @@ struct ingest_position {
 	uint32_t uidvalidity;
 	uint32_t uid;
 };
+
+/* Fill ingest for config, store and templates (all borrowed) and load the
+   HMAC key of agents' reply addresses: [database] secret_file, else the
+   key kept in the database, generated on first use.  Returns 0, or -1
+   with *error_r set. */
+int ingest_init(struct ingest *ingest, const struct config *config,
+		struct store *store, struct template_set *templates,
+		char **error_r);
+
+/* Free what ingest owns. */
+void ingest_deinit(struct ingest *ingest);
+
+/* Replace the key kept in the database by a new random one. */
+int ingest_rotate_key(struct store *store, char **error_r);
 
 /* Store the mail of len bytes that arrived in mailbox mb.  Returns 0 with
    *result_r and *ticket_id_r set, or -1 (nothing stored: the store

@@ -29,10 +29,33 @@ struct store_ticket {
 	char *status;		/* new, open, pending, resolved, closed */
 	char *requester;	/* addr-spec */
 	char *requester_name;
-	char *priority;
+	char *priority;		/* low, normal, high, urgent */
+	char *assignee;		/* agent address, "" when none */
 	gint64 created;
 	gint64 updated;
-	gint64 message_count;
+	gint64 first_response;	/* 0: no agent reply yet */
+	gint64 resolved;	/* 0: not resolved */
+	gint64 closed;		/* 0: not closed */
+	gint64 linked_to;	/* 0: none; else the older ticket */
+	gint64 merged_into;	/* 0: none */
+	gboolean escalated;
+	gboolean sla_first_fired;
+	gboolean sla_resolution_fired;
+	gint64 message_count;	/* read only */
+};
+
+struct store_participant {
+	char *address;
+	char *name;
+	char *role;		/* requester, cc */
+};
+
+struct store_event {
+	gint64 created;
+	char *actor;
+	char *what;
+	char *detail;
+	char *message_id;	/* "" when the event has no message */
 };
 
 struct store_attachment {
@@ -58,17 +81,28 @@ struct store_message {
 	char *thread_by;	/* in-reply-to, references, subject-tag, new */
 	char *body;
 	char *parse_error;	/* NULL when parsed cleanly */
+	char *flagged;		/* NULL, or why the message is suspect */
 	gint64 raw_size;
 	GPtrArray *attachments;	/* struct store_attachment * */
 };
 
 /* What a new message row records besides the parsed mail. */
 struct store_message_meta {
-	gint64 ticket_id;
+	gint64 ticket_id;	/* 0: a message that belongs to no ticket */
 	const char *mailbox;
 	const char *direction;
 	const char *kind;
 	const char *thread_by;
+	const char *flagged;	/* NULL, or why the message is suspect */
+	const char *thread_root; /* Thread-Index conversation, or NULL */
+};
+
+/* A message id of a ticket, light: for References chains. */
+struct store_message_ref {
+	char *message_id;
+	char *direction;
+	char *kind;
+	char *to_addrs;		/* comma-separated */
 };
 
 /* A queued outgoing mail.  Strings and data owned. */
@@ -89,6 +123,8 @@ struct store_outbox_item {
 struct store_ticket_filter {
 	const char *status;	/* NULL: any */
 	const char *mailbox;	/* NULL: any */
+	const char *requester;	/* NULL: any */
+	gboolean not_closed;	/* only tickets whose status is not closed */
 	int limit;		/* 0: no limit */
 };
 
@@ -127,6 +163,65 @@ int store_ticket_exists(struct store *store, gint64 id, char **mailbox_r,
    its id in *id_r. */
 int store_ticket_insert(struct store *store, const struct store_ticket *t,
 			gint64 *id_r, char **error_r);
+
+/* Write every changeable field of t (status, priority, assignee, the
+   times, links and flags; updated = max(updated, t->updated)). */
+int store_ticket_update(struct store *store, const struct store_ticket *t,
+			char **error_r);
+
+/* Move every message and participant of ticket from into ticket into. */
+int store_ticket_move_messages(struct store *store, gint64 from, gint64 into,
+			       char **error_r);
+
+/* Add a participant (kept when already there). */
+int store_participant_add(struct store *store, gint64 ticket_id,
+			  const char *address, const char *name,
+			  const char *role, char **error_r);
+
+/* Participants of a ticket, requester first, into a new array of struct
+   store_participant * (free with g_ptr_array_unref). */
+int store_participants(struct store *store, gint64 ticket_id,
+		       GPtrArray **participants_r, char **error_r);
+
+/* Events of a ticket, oldest first, into a new array of struct
+   store_event *. */
+int store_events(struct store *store, gint64 ticket_id, GPtrArray **events_r,
+		 char **error_r);
+
+/* Message-IDs of a ticket, oldest first, into a new array of struct
+   store_message_ref *. */
+int store_ticket_message_refs(struct store *store, gint64 ticket_id,
+			      GPtrArray **refs_r, char **error_r);
+
+/* Find the ticket of a message whose Thread-Index conversation is root. */
+int store_thread_root_find(struct store *store, const char *root,
+			   gint64 *ticket_id_r, char **error_r);
+
+/* Tickets of mailbox whose SLA timers ran out: not resolved or closed,
+   created at or before first_before with no first response and the timer
+   not fired (first_before 0: off), or created at or before
+   resolution_before and never resolved with the timer not fired
+   (resolution_before 0: off).  New array of struct store_ticket *. */
+int store_ticket_sla_due(struct store *store, const char *mailbox,
+			 gint64 first_before, gint64 resolution_before,
+			 GPtrArray **tickets_r, char **error_r);
+
+/* Resolved tickets of mailbox resolved at or before before. */
+int store_ticket_autoclose_due(struct store *store, const char *mailbox,
+			       gint64 before, GPtrArray **tickets_r,
+			       char **error_r);
+
+/* A secret by name into new *value_r; 1 found, 0 not, -1 error. */
+int store_secret_get(struct store *store, const char *name, GBytes **value_r,
+		     char **error_r);
+
+/* Create or replace a secret. */
+int store_secret_set(struct store *store, const char *name,
+		     const guint8 *value, gsize len, char **error_r);
+
+void store_participant_free(struct store_participant *p);
+void store_event_free(struct store_event *e);
+void store_message_ref_free(struct store_message_ref *r);
 
 /* Set a ticket's updated time. */
 int store_ticket_touch(struct store *store, gint64 id, gint64 when,

@@ -12,9 +12,12 @@ enum threading_reason {
 	THREADING_IN_REPLY_TO,
 	THREADING_REFERENCES,
 	THREADING_SUBJECT_TAG,
+	THREADING_REPLY_ADDRESS, /* an agent's signed reply address */
+	THREADING_THREAD_INDEX,	/* Outlook's Thread-Index conversation */
 };
 
-/* "new", "in-reply-to", "references" or "subject-tag" (static). */
+/* "new", "in-reply-to", "references", "subject-tag", "reply-address" or
+   "thread-index" (static). */
 const char *threading_reason_name(enum threading_reason reason);
 
 /* Find the ticket msg belongs to: In-Reply-To first, then References

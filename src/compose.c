@@ -51,6 +51,53 @@ compose_text_part(const char *subtype, const char *text)
 }
 
 static void
+compose_add_mailbox(GMimeMessage *msg, GMimeAddressType type,
+		    const struct message_address *a)
+{
+	char *name = compose_header_value(a->name);
+	char *addr = compose_header_value(a->addr);
+
+	g_mime_message_add_mailbox(msg, type, name, addr);
+	g_free(name);
+	g_free(addr);
+}
+
+static GMimeObject *
+compose_attachment(const struct message_attachment *a)
+{
+	GMimePart *part;
+	GMimeStream *stream;
+	GMimeDataWrapper *wrapper;
+	gsize len = 0;
+	gconstpointer data = a->content != NULL ?
+		g_bytes_get_data(a->content, &len) : NULL;
+	char *type = g_strdup(a->content_type != NULL && *a->content_type ?
+			      a->content_type : "application/octet-stream");
+	char *slash = strchr(type, '/');
+
+	if (slash == NULL) {
+		g_free(type);
+		type = g_strdup("application/octet-stream");
+		slash = strchr(type, '/');
+	}
+	*slash = '\0';
+	part = g_mime_part_new_with_type(type, slash + 1);
+	g_free(type);
+	stream = g_mime_stream_mem_new_with_buffer(data != NULL ? data : "",
+						   len);
+	wrapper = g_mime_data_wrapper_new_with_stream(stream,
+						      GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, wrapper);
+	g_object_unref(wrapper);
+	g_object_unref(stream);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+	if (a->filename != NULL && *a->filename != '\0')
+		g_mime_part_set_filename(part, a->filename);
+	return GMIME_OBJECT(part);
+}
+
+static void
 compose_set_header(GMimeObject *obj, const char *name, const char *value)
 {
 	char *v = compose_header_value(value);
@@ -68,6 +115,7 @@ compose_build(const struct compose_mail *mail, const char *message_id)
 	GMimeStream *stream;
 	GByteArray *buf;
 	GDateTime *now;
+	GMimeObject *body;
 	char *v, *name;
 
 	name = compose_header_value(mail->from_name);
@@ -80,6 +128,23 @@ compose_build(const struct compose_mail *mail, const char *message_id)
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, name, v);
 	g_free(name);
 	g_free(v);
+
+	for (guint i = 0; mail->to_more != NULL && i < mail->to_more->len; i++) {
+		const struct message_address *a = mail->to_more->pdata[i];
+
+		compose_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, a);
+	}
+	for (guint i = 0; mail->cc != NULL && i < mail->cc->len; i++) {
+		const struct message_address *a = mail->cc->pdata[i];
+
+		compose_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, a);
+	}
+	if (mail->reply_to != NULL) {
+		v = compose_header_value(mail->reply_to);
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
+					   NULL, v);
+		g_free(v);
+	}
 
 	v = compose_header_value(mail->subject);
 	g_mime_message_set_subject(msg, v, "utf-8");
@@ -131,14 +196,27 @@ compose_build(const struct compose_mail *mail, const char *message_id)
 		g_mime_multipart_add(alt, GMIME_OBJECT(html));
 		g_object_unref(text);
 		g_object_unref(html);
-		g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
-		g_object_unref(alt);
+		body = GMIME_OBJECT(alt);
 	} else {
-		GMimePart *text = compose_text_part("plain", mail->text);
-
-		g_mime_message_set_mime_part(msg, GMIME_OBJECT(text));
-		g_object_unref(text);
+		body = GMIME_OBJECT(compose_text_part("plain", mail->text));
 	}
+	if (mail->attachments != NULL && mail->attachments->len > 0) {
+		GMimeMultipart *mixed =
+			g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		for (guint i = 0; i < mail->attachments->len; i++) {
+			GMimeObject *part = compose_attachment(
+				mail->attachments->pdata[i]);
+
+			g_mime_multipart_add(mixed, part);
+			g_object_unref(part);
+		}
+		body = GMIME_OBJECT(mixed);
+	}
+	g_mime_message_set_mime_part(msg, body);
+	g_object_unref(body);
 
 	fmt = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(fmt, GMIME_NEWLINE_FORMAT_DOS);

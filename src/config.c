@@ -13,7 +13,9 @@
 #include "log.h"
 
 
-static const char *const config_database_keys[] = { "path", NULL };
+static const char *const config_database_keys[] = {
+	"path", "secret_file", NULL
+};
 static const char *const config_smtp_keys[] = {
 	"url", "starttls", "verify", "user", "password", "password_file",
 	"from", "timeout_seconds", "max_retry_hours", NULL
@@ -22,7 +24,9 @@ static const char *const config_templates_keys[] = { "dir", NULL };
 static const char *const config_mailbox_keys[] = {
 	"imap", "user", "password", "password_file", "tls", "verify",
 	"address", "name", "tag", "poll_seconds", "processed_folder",
-	"batch_size", "ack", NULL
+	"batch_size", "ack", "agents", "tier2", "notify", "agent_auth",
+	"authserv_id", "reopen_days", "autoclose_days",
+	"first_response_minutes", "resolution_hours", "status_keywords", NULL
 };
 
 struct config_reader {
@@ -235,9 +239,72 @@ config_parse_url(const char *url, const char *plain, const char *tls,
 }
 
 static void
+config_agent_free(gpointer p)
+{
+	struct config_agent *a = p;
+
+	g_free(a->addr);
+	g_free(a->name);
+	g_free(a);
+}
+
+/* Parse a comma-separated list of addresses into agents. */
+static void
+config_read_agents(struct config_reader *r, const char *group,
+		   const char *key, GPtrArray *agents)
+{
+	char *v = config_get(r, group, key);
+	InternetAddressList *list;
+
+	if (v == NULL || *v == '\0') {
+		g_free(v);
+		return;
+	}
+	list = internet_address_list_parse(NULL, v);
+	for (int i = 0; list != NULL &&
+	     i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		const char *addr, *name;
+		struct config_agent *a;
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			config_fail(r, group, key, "groups are not allowed");
+			break;
+		}
+		addr = internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(ia));
+		if (addr == NULL || strchr(addr, '@') == NULL) {
+			config_fail(r, group, key,
+				    "'%s' is not a mail address",
+				    addr != NULL ? addr : "");
+			break;
+		}
+		name = internet_address_get_name(ia);
+		a = g_new0(struct config_agent, 1);
+		a->addr = g_ascii_strdown(addr, -1);
+		a->name = g_strdup(name != NULL ? name : "");
+		g_ptr_array_add(agents, a);
+	}
+	if (list == NULL || internet_address_list_length(list) == 0)
+		config_fail(r, group, key, "'%s' is not a list of addresses",
+			    v);
+	if (list != NULL)
+		g_object_unref(list);
+	g_free(v);
+}
+
+static void
 config_mailbox_free(gpointer p)
 {
 	struct config_mailbox *mb = p;
+
+	if (mb->agents != NULL)
+		g_ptr_array_free(mb->agents, TRUE);
+	if (mb->tier2 != NULL)
+		g_ptr_array_free(mb->tier2, TRUE);
+	g_free(mb->notify);
+	g_free(mb->authserv_id);
+	g_strfreev(mb->status_keywords);
 
 	g_free(mb->name);
 	g_free(mb->imap_url);
@@ -332,6 +399,53 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 	mb->batch_size = config_get_int(r, group, "batch_size", 500, 1,
 					100000);
 	mb->ack = config_get_bool(r, group, "ack", TRUE);
+
+	mb->agents = g_ptr_array_new_with_free_func(config_agent_free);
+	mb->tier2 = g_ptr_array_new_with_free_func(config_agent_free);
+	config_read_agents(r, group, "agents", mb->agents);
+	config_read_agents(r, group, "tier2", mb->tier2);
+	v = config_get(r, group, "notify");
+	if (v != NULL && *v != '\0') {
+		char *n = NULL;
+
+		if (!config_parse_address(v, &n, &mb->notify))
+			config_fail(r, group, "notify",
+				    "'%s' is not a mail address", v);
+		g_free(n);
+	}
+	g_free(v);
+	v = config_get(r, group, "agent_auth");
+	if (v == NULL || strcmp(v, "token") == 0)
+		mb->agent_auth = CONFIG_AGENT_AUTH_TOKEN;
+	else if (strcmp(v, "authresults") == 0)
+		mb->agent_auth = CONFIG_AGENT_AUTH_RESULTS;
+	else if (strcmp(v, "none") == 0)
+		mb->agent_auth = CONFIG_AGENT_AUTH_NONE;
+	else
+		config_fail(r, group, "agent_auth",
+			    "'%s' is not token, authresults or none", v);
+	g_free(v);
+	mb->authserv_id = config_get(r, group, "authserv_id");
+	if (mb->agent_auth == CONFIG_AGENT_AUTH_RESULTS &&
+	    (mb->authserv_id == NULL || *mb->authserv_id == '\0'))
+		config_fail(r, group, "authserv_id",
+			    "missing value (required with agent_auth = "
+			    "authresults)");
+	mb->reopen_days = config_get_int(r, group, "reopen_days", 30, 0,
+					 36500);
+	mb->autoclose_days = config_get_int(r, group, "autoclose_days", 7, 0,
+					    36500);
+	mb->first_response_minutes = config_get_int(
+		r, group, "first_response_minutes", 0, 0, 525600);
+	mb->resolution_hours = config_get_int(r, group, "resolution_hours", 0,
+					      0, 87600);
+	v = config_get(r, group, "status_keywords");
+	if (v == NULL)
+		v = g_strdup("status, 进度, 状态");
+	mb->status_keywords = g_strsplit(v, ",", -1);
+	for (char **k = mb->status_keywords; *k != NULL; k++)
+		g_strstrip(*k);
+	g_free(v);
 	return mb;
 }
 
@@ -382,6 +496,12 @@ config_read(struct config_reader *r, struct config *config)
 	else {
 		config_check_keys(r, "database", config_database_keys);
 		config->db_path = config_get_required(r, "database", "path");
+		config->secret_file = config_get(r, "database",
+						 "secret_file");
+		if (config->secret_file != NULL &&
+		    !g_file_test(config->secret_file, G_FILE_TEST_IS_REGULAR))
+			config_fail(r, "database", "secret_file",
+				    "%s: no such file", config->secret_file);
 	}
 	config_read_smtp(r, config);
 	if (g_key_file_has_group(r->kf, "templates")) {
@@ -456,6 +576,7 @@ config_free(struct config *config)
 		return;
 	g_free(config->path);
 	g_free(config->db_path);
+	g_free(config->secret_file);
 	g_free(config->templates_dir);
 	g_free(config->smtp.url);
 	g_free(config->smtp.user);
@@ -477,4 +598,53 @@ config_mailbox_find(const struct config *config, const char *name)
 			return mb;
 	}
 	return NULL;
+}
+
+const struct config_agent *
+config_agent_find(const struct config_mailbox *mb, const char *addr)
+{
+	GPtrArray *lists[] = { mb->agents, mb->tier2 };
+
+	if (addr == NULL)
+		return NULL;
+	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (guint i = 0; i < lists[l]->len; i++) {
+			const struct config_agent *a = lists[l]->pdata[i];
+
+			if (g_ascii_strcasecmp(a->addr, addr) == 0)
+				return a;
+		}
+	return NULL;
+}
+
+/* Does addr equal address, or address with a "+detail" local part? */
+static gboolean
+config_address_matches(const char *addr, const char *address)
+{
+	const char *at = strrchr(address, '@'), *aat = strrchr(addr, '@');
+	gsize local = at != NULL ? (gsize)(at - address) : strlen(address);
+
+	if (g_ascii_strcasecmp(addr, address) == 0)
+		return TRUE;
+	if (at == NULL || aat == NULL || g_ascii_strcasecmp(aat, at) != 0)
+		return FALSE;
+	return (gsize)(aat - addr) > local + 1 && addr[local] == '+' &&
+	       g_ascii_strncasecmp(addr, address, local) == 0;
+}
+
+gboolean
+config_is_own_address(const struct config *config, const char *addr)
+{
+	if (addr == NULL || *addr == '\0')
+		return FALSE;
+	if (config->smtp.from_addr != NULL &&
+	    config_address_matches(addr, config->smtp.from_addr))
+		return TRUE;
+	for (guint i = 0; i < config->mailboxes->len; i++) {
+		const struct config_mailbox *mb = config->mailboxes->pdata[i];
+
+		if (config_address_matches(addr, mb->address))
+			return TRUE;
+	}
+	return FALSE;
 }

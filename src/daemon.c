@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
+#include "workflow.h"
 
 #define DAEMON_BACKOFF_MIN 5
 #define DAEMON_BACKOFF_MAX 300
@@ -23,7 +24,7 @@ struct daemon_mailbox {
 struct daemon {
 	const struct config *config;
 	const struct daemon_options *options;
-	struct ingest ingest;
+	struct ingest *ingest;
 	struct outbox *outbox;
 	GPtrArray *mailboxes;	/* struct daemon_mailbox * */
 };
@@ -54,7 +55,7 @@ daemon_on_message(uint32_t uid, const char *data, size_t len, void *ctx)
 
 	if (*f->daemon->options->stop)
 		return -1;
-	if (ingest_message(&f->daemon->ingest, f->mailbox->cfg, data, len,
+	if (ingest_message(f->daemon->ingest, f->mailbox->cfg, data, len,
 			   &pos, &result, &ticket_id, &f->error) < 0)
 		return -1;
 	g_array_append_val(f->uids, uid);
@@ -106,12 +107,9 @@ daemon_mailbox_open(struct daemon *d, struct daemon_mailbox *m,
 			log_info("mailbox %s: connected again after %d "
 				 "failed attempt(s)", m->cfg->name,
 				 m->failures);
-		else
-			log_info("mailbox %s: connected to %s:%d",
-				 m->cfg->name, m->cfg->host, m->cfg->port);
 		m->failures = 0;
 	}
-	if (store_mailbox_state_get(d->ingest.store, m->cfg->name,
+	if (store_mailbox_state_get(d->ingest->store, m->cfg->name,
 				    &stored_validity, last_uid_r, &serr) < 0) {
 		log_error("mailbox %s: %s", m->cfg->name, serr);
 		g_free(serr);
@@ -228,17 +226,14 @@ daemon_wait(struct daemon *d)
 }
 
 int
-daemon_run(const struct config *config, struct store *store,
-	   struct template_set *templates,
-	   const struct daemon_options *options)
+daemon_run(struct ingest *ingest, const struct daemon_options *options)
 {
+	const struct config *config = ingest->config;
 	struct daemon d = { .config = config, .options = options };
 	int status = DAEMON_EXIT_OK;
 
-	d.ingest.config = config;
-	d.ingest.store = store;
-	d.ingest.templates = templates;
-	d.outbox = outbox_new(&config->smtp, store);
+	d.ingest = ingest;
+	d.outbox = outbox_new(&config->smtp, ingest->store);
 	d.mailboxes = g_ptr_array_new();
 	for (guint i = 0; i < config->mailboxes->len; i++) {
 		struct daemon_mailbox *m = g_new0(struct daemon_mailbox, 1);
@@ -260,6 +255,7 @@ daemon_run(const struct config *config, struct store *store,
 			if (daemon_mailbox_run(&d, m) < 0 && options->once)
 				status = DAEMON_EXIT_TEMPFAIL;
 		}
+		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		outbox_flush(d.outbox, options->once, NULL);
 		if (options->once)
 			break;

@@ -16,6 +16,10 @@ threading_reason_name(enum threading_reason reason)
 		return "references";
 	case THREADING_SUBJECT_TAG:
 		return "subject-tag";
+	case THREADING_REPLY_ADDRESS:
+		return "reply-address";
+	case THREADING_THREAD_INDEX:
+		return "thread-index";
 	case THREADING_NEW:
 		break;
 	}

@@ -7,10 +7,14 @@
 
 #include <json-glib/json-glib.h>
 
+#include "compose.h"
 #include "config.h"
+#include "ingest.h"
 #include "log.h"
+#include "message.h"
 #include "store.h"
 #include "template-data.h"
+#include "workflow.h"
 
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_FAIL 1
@@ -102,6 +106,22 @@ ctl_json_ticket_fields(JsonBuilder *b, const struct store_ticket *t)
 	ctl_json_string(b, "requester_name", t->requester_name);
 	ctl_json_time(b, "created", t->created);
 	ctl_json_time(b, "updated", t->updated);
+	ctl_json_string(b, "assignee", t->assignee);
+	ctl_json_time(b, "first_response", t->first_response);
+	ctl_json_time(b, "resolved", t->resolved);
+	ctl_json_time(b, "closed", t->closed);
+	json_builder_set_member_name(b, "linked_to");
+	if (t->linked_to > 0)
+		json_builder_add_int_value(b, t->linked_to);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "merged_into");
+	if (t->merged_into > 0)
+		json_builder_add_int_value(b, t->merged_into);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "escalated");
+	json_builder_add_boolean_value(b, t->escalated);
 	json_builder_set_member_name(b, "message_count");
 	json_builder_add_int_value(b, t->message_count);
 }
@@ -127,6 +147,11 @@ ctl_json_message(JsonBuilder *b, const struct store_message *m)
 	json_builder_set_member_name(b, "parse_error");
 	if (m->parse_error != NULL)
 		json_builder_add_string_value(b, m->parse_error);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "flagged");
+	if (m->flagged != NULL)
+		json_builder_add_string_value(b, m->flagged);
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "attachments");
@@ -217,7 +242,7 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_ticket *t = NULL;
-	GPtrArray *messages;
+	GPtrArray *messages, *participants, *events;
 	char *error = NULL, *end;
 	gint64 id;
 	int rc;
@@ -243,7 +268,9 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 			id);
 		return CTL_EXIT_NOTFOUND;
 	}
-	if (store_ticket_messages(ctl->store, id, &messages, &error) < 0)
+	if (store_ticket_messages(ctl->store, id, &messages, &error) < 0 ||
+	    store_participants(ctl->store, id, &participants, &error) < 0 ||
+	    store_events(ctl->store, id, &events, &error) < 0)
 		fatalx(CTL_EXIT_FAIL, "%s", error);
 	if (ctl->json) {
 		JsonBuilder *b = json_builder_new();
@@ -255,6 +282,33 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 		json_builder_begin_array(b);
 		for (guint i = 0; i < messages->len; i++)
 			ctl_json_message(b, messages->pdata[i]);
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "participants");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < participants->len; i++) {
+			const struct store_participant *p =
+				participants->pdata[i];
+
+			json_builder_begin_object(b);
+			ctl_json_string(b, "address", p->address);
+			ctl_json_string(b, "name", p->name);
+			ctl_json_string(b, "role", p->role);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "events");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < events->len; i++) {
+			const struct store_event *e = events->pdata[i];
+
+			json_builder_begin_object(b);
+			ctl_json_time(b, "created", e->created);
+			ctl_json_string(b, "actor", e->actor);
+			ctl_json_string(b, "what", e->what);
+			ctl_json_string(b, "detail", e->detail);
+			ctl_json_string(b, "message_id", e->message_id);
+			json_builder_end_object(b);
+		}
 		json_builder_end_array(b);
 		json_builder_end_object(b);
 		root = json_builder_get_root(b);
@@ -272,8 +326,33 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 		       *t->requester_name ? " <" : "", t->requester,
 		       *t->requester_name ? ">" : "");
 		printf("Created: %s  Updated: %s\n", created, updated);
+		if (t->assignee != NULL && *t->assignee != '\0')
+			printf("Assigned: %s\n", t->assignee);
+		if (t->linked_to > 0)
+			printf("Follows ticket %" G_GINT64_FORMAT "\n",
+			       t->linked_to);
+		if (t->merged_into > 0)
+			printf("Merged into ticket %" G_GINT64_FORMAT "\n",
+			       t->merged_into);
+		for (guint i = 0; i < participants->len; i++) {
+			const struct store_participant *p =
+				participants->pdata[i];
+
+			if (strcmp(p->role, "cc") == 0)
+				printf("Cc: %s\n", p->address);
+		}
 		g_free(created);
 		g_free(updated);
+		if (events->len > 0)
+			printf("\nHistory:\n");
+		for (guint i = 0; i < events->len; i++) {
+			const struct store_event *e = events->pdata[i];
+			char *when = template_data_iso8601(e->created);
+
+			printf("  %s  %-22s %s %s\n", when, e->what, e->actor,
+			       e->detail);
+			g_free(when);
+		}
 		for (guint i = 0; i < messages->len; i++) {
 			const struct store_message *m = messages->pdata[i];
 			char *date = template_data_iso8601(
@@ -294,11 +373,15 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 			}
 			if (m->parse_error != NULL)
 				printf("Parse error: %s\n", m->parse_error);
+			if (m->flagged != NULL)
+				printf("Flagged: %s\n", m->flagged);
 			printf("\n%s\n", m->body);
 			g_free(date);
 		}
 	}
 	g_ptr_array_unref(messages);
+	g_ptr_array_unref(participants);
+	g_ptr_array_unref(events);
 	store_ticket_free(t);
 	return CTL_EXIT_OK;
 }
@@ -373,6 +456,259 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+
+/* Parse a ticket number argument; exits on a bad one. */
+static gint64
+ctl_ticket_id(const char *arg)
+{
+	char *end;
+	gint64 id = g_ascii_strtoll(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || id <= 0) {
+		fprintf(stderr, "ticketctl: '%s' is not a ticket number\n",
+			arg);
+		exit(CTL_EXIT_USAGE);
+	}
+	return id;
+}
+
+/* Load ticket id inside a transaction; exits when there is none. */
+static struct store_ticket *
+ctl_begin_ticket(struct ctl *ctl, gint64 id, struct ingest *ingest)
+{
+	struct store_ticket *t = NULL;
+	char *error = NULL;
+	int rc;
+
+	if (ingest_init(ingest, ctl->config, ctl->store, NULL, &error) < 0 ||
+	    store_begin(ctl->store, &error) < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	rc = store_ticket_get(ctl->store, id, &t, &error);
+	if (rc < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	if (rc == 0) {
+		store_rollback(ctl->store);
+		fprintf(stderr, "ticketctl: no ticket %" G_GINT64_FORMAT "\n",
+			id);
+		exit(CTL_EXIT_NOTFOUND);
+	}
+	return t;
+}
+
+static int
+ctl_commit(struct ctl *ctl, struct ingest *ingest, struct store_ticket *t,
+	   int rc, char *error)
+{
+	if (rc == 0)
+		rc = store_commit(ctl->store, &error);
+	if (rc < 0) {
+		store_rollback(ctl->store);
+		fprintf(stderr, "ticketctl: %s\n", error);
+		g_free(error);
+	}
+	store_ticket_free(t);
+	ingest_deinit(ingest);
+	return rc < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* Who is acting: --by, else $USER. */
+static const char *
+ctl_actor(const char *by)
+{
+	const char *user = g_get_user_name();
+
+	return by != NULL ? by : user != NULL ? user : "ticketctl";
+}
+
+static int
+ctl_status(struct ctl *ctl, int argc, char **argv)
+{
+	gchar *by = NULL;
+	GOptionEntry entries[] = {
+		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
+		  "Who made the change (default: your user name)", "WHO" },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	struct store_ticket *t;
+	struct ingest ingest;
+	char *error = NULL;
+	gboolean reopen;
+	int rc;
+
+	ctl_parse("status ID new|open|pending|resolved|closed - set a "
+		  "ticket's status", entries, &argc, &argv);
+	if (argc != 3 || !workflow_status_valid(argv[2])) {
+		fprintf(stderr, "ticketctl: usage: ticketctl status ID "
+			"new|open|pending|resolved|closed\n");
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	t = ctl_begin_ticket(ctl, ctl_ticket_id(argv[1]), &ingest);
+	reopen = (strcmp(t->status, "resolved") == 0 ||
+		  strcmp(t->status, "closed") == 0) &&
+		 strcmp(argv[2], "resolved") != 0 &&
+		 strcmp(argv[2], "closed") != 0;
+	rc = workflow_set_status(&ingest, t, argv[2],
+				 reopen ? "reopened" : "status",
+				 ctl_actor(by), 0, &error);
+	g_free(by);
+	return ctl_commit(ctl, &ingest, t, rc, error);
+}
+
+static int
+ctl_assign(struct ctl *ctl, int argc, char **argv)
+{
+	gchar *by = NULL;
+	GOptionEntry entries[] = {
+		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
+		  "Who made the change (default: your user name)", "WHO" },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	const struct config_mailbox *mb;
+	struct store_ticket *t;
+	struct ingest ingest;
+	const char *who;
+	char *error = NULL;
+	int rc;
+
+	ctl_parse("assign ID AGENT - assign a ticket to an agent", entries,
+		  &argc, &argv);
+	if (argc != 3) {
+		fprintf(stderr, "ticketctl: usage: ticketctl assign ID AGENT\n");
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	t = ctl_begin_ticket(ctl, ctl_ticket_id(argv[1]), &ingest);
+	mb = config_mailbox_find(ctl->config, t->mailbox);
+	who = mb != NULL ? workflow_find_agent(mb, argv[2]) : NULL;
+	if (who == NULL && strchr(argv[2], '@') != NULL)
+		who = argv[2];
+	if (who == NULL) {
+		fprintf(stderr, "ticketctl: '%s' is not an agent of mailbox "
+			"%s\n", argv[2], t->mailbox);
+		store_rollback(ctl->store);
+		return CTL_EXIT_USAGE;
+	}
+	rc = workflow_assign(&ingest, t, who, ctl_actor(by), 0, &error);
+	g_free(by);
+	return ctl_commit(ctl, &ingest, t, rc, error);
+}
+
+static int
+ctl_note(struct ctl *ctl, int argc, char **argv)
+{
+	gchar *by = NULL;
+	GOptionEntry entries[] = {
+		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
+		  "Who wrote it (default: your user name)", "WHO" },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	struct store_message_meta meta = { 0 };
+	struct compose_mail c = { 0 };
+	struct store_ticket *t;
+	struct ingest ingest;
+	struct message *msg;
+	char *error = NULL, *text, *message_id, *from, *subject;
+	const char *actor;
+	gconstpointer raw_data;
+	gsize raw_len;
+	GBytes *raw;
+	gint64 row;
+	int rc;
+
+	ctl_parse("note ID TEXT... - add an internal note (TEXT '-': read "
+		  "standard input)", entries, &argc, &argv);
+	if (argc < 3) {
+		fprintf(stderr, "ticketctl: usage: ticketctl note ID TEXT...\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (argc == 3 && strcmp(argv[2], "-") == 0) {
+		GString *in = g_string_new(NULL);
+		char buf[4096];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+			g_string_append_len(in, buf, (gssize)n);
+		text = g_string_free(in, FALSE);
+	} else {
+		text = g_strjoinv(" ", argv + 2);
+	}
+	if (!g_utf8_validate(text, -1, NULL)) {
+		fprintf(stderr, "ticketctl: the note is not UTF-8 text\n");
+		g_free(text);
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	t = ctl_begin_ticket(ctl, ctl_ticket_id(argv[1]), &ingest);
+	actor = ctl_actor(by);
+	from = strchr(actor, '@') != NULL ? g_strdup(actor) :
+		g_strdup_printf("%s@localhost", actor);
+	subject = g_strdup_printf("Note on ticket %" G_GINT64_FORMAT, t->id);
+	message_id = compose_message_id("ticketctl.invalid");
+	c.from_name = actor;
+	c.from_addr = from;
+	c.to_addr = from;
+	c.subject = subject;
+	c.text = text;
+	raw = compose_build(&c, message_id);
+	raw_data = g_bytes_get_data(raw, &raw_len);
+	msg = message_parse(raw_data, raw_len);
+	meta.ticket_id = t->id;
+	meta.mailbox = t->mailbox;
+	meta.direction = "in";
+	meta.kind = "note";
+	meta.thread_by = "new";
+	rc = store_message_insert(ctl->store, msg, &meta, &row, &error);
+	if (rc == 0)
+		rc = store_event_add(ctl->store, t->id, actor, "note", "", row,
+				     &error);
+	if (rc == 0)
+		rc = store_ticket_touch(ctl->store, t->id,
+					g_get_real_time() / G_USEC_PER_SEC,
+					&error);
+	message_free(msg);
+	g_bytes_unref(raw);
+	g_free(message_id);
+	g_free(subject);
+	g_free(from);
+	g_free(text);
+	g_free(by);
+	return ctl_commit(ctl, &ingest, t, rc, error);
+}
+
+static int
+ctl_secret(struct ctl *ctl, int argc, char **argv)
+{
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	char *error = NULL;
+
+	ctl_parse("secret rotate - replace the key of agents' reply addresses",
+		  entries, &argc, &argv);
+	if (argc != 2 || strcmp(argv[1], "rotate") != 0) {
+		fprintf(stderr, "ticketctl: usage: ticketctl secret rotate\n");
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	if (ctl->config->secret_file != NULL)
+		fprintf(stderr, "ticketctl: note: [database] secret_file is "
+			"set, so ticketd uses that key, not the rotated one\n");
+	if (ingest_rotate_key(ctl->store, &error) < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	printf("New key stored: reply addresses in earlier notifications no "
+	       "longer work.\n");
+	return CTL_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	ctl_command_t *run;
@@ -381,6 +717,10 @@ static const struct {
 	{ "list", ctl_list, "list tickets (--status, --mailbox, --json)" },
 	{ "show", ctl_show, "show a ticket and its thread (--json)" },
 	{ "outbox", ctl_outbox, "outgoing mail and its state (--json)" },
+	{ "status", ctl_status, "set a ticket's status" },
+	{ "assign", ctl_assign, "assign a ticket to an agent" },
+	{ "note", ctl_note, "add an internal note to a ticket" },
+	{ "secret", ctl_secret, "secret rotate: new key for reply addresses" },
 };
 
 static void

@@ -67,10 +67,9 @@ ticketd_read_stdin(void)
 
 /* Filter mode: one message on stdin.  0 stored, 75 transient failure. */
 static int
-ticketd_stdin(const struct config *config, struct store *store,
-	      struct template_set *templates, const char *mailbox_name)
+ticketd_stdin(struct ingest *ingest, const char *mailbox_name)
 {
-	struct ingest ingest = { config, store, templates };
+	const struct config *config = ingest->config;
 	const struct config_mailbox *mb;
 	enum ingest_result result;
 	struct outbox *outbox;
@@ -96,7 +95,7 @@ ticketd_stdin(const struct config *config, struct store *store,
 		g_byte_array_unref(buf);
 		return TICKETD_EXIT_USAGE;
 	}
-	if (ingest_message(&ingest, mb, (const char *)buf->data, buf->len,
+	if (ingest_message(ingest, mb, (const char *)buf->data, buf->len,
 			   NULL, &result, &ticket_id, &error) < 0) {
 		log_error("mailbox %s: message not stored: %s", mb->name,
 			  error);
@@ -107,7 +106,7 @@ ticketd_stdin(const struct config *config, struct store *store,
 	g_byte_array_unref(buf);
 	/* Send the acknowledgement now; if the server is away it stays
 	   queued for the daemon. */
-	outbox = outbox_new(&config->smtp, store);
+	outbox = outbox_new(&config->smtp, ingest->store);
 	outbox_flush(outbox, FALSE, NULL);
 	outbox_free(outbox);
 	return 0;
@@ -141,6 +140,7 @@ main(int argc, char **argv)
 	};
 	struct daemon_options options = { 0 };
 	struct template_set *templates;
+	struct ingest ingest;
 	struct config *config;
 	struct store *store;
 	GOptionContext *ctx;
@@ -186,20 +186,23 @@ main(int argc, char **argv)
 		fatalx(use_stdin ? TICKETD_EXIT_TEMPFAIL : 1, "%s", error);
 	templates = template_set_new(config->templates_dir,
 				     TICKETD_DATADIR "/templates");
+	if (ingest_init(&ingest, config, store, templates, &error) < 0)
+		fatalx(use_stdin ? TICKETD_EXIT_TEMPFAIL : 1, "%s", error);
 	ticketd_signals();
 
 	if (use_stdin) {
-		status = ticketd_stdin(config, store, templates, mailbox);
+		status = ticketd_stdin(&ingest, mailbox);
 	} else {
 		options.once = once;
 		options.stop = &ticketd_stop;
 		if (!once)
 			log_info("ticketd %s started with %u mailbox(es)",
 				 PACKAGE_VERSION, config->mailboxes->len);
-		status = daemon_run(config, store, templates, &options);
+		status = daemon_run(&ingest, &options);
 		if (!once)
 			log_info("ticketd stopped");
 	}
+	ingest_deinit(&ingest);
 	template_set_free(templates);
 	store_close(store);
 	config_free(config);

@@ -18,6 +18,7 @@ aiosmtpd runs in a subprocess under a Python that has it installed.
         tb.run_ticketd("--once")
         tickets = tb.ticketctl_json("list")
         acks = tb.sink_messages()
+        tb.age_ticket(1, 3600, ["created"])   # as if an hour had passed
     finally:
         tb.cleanup()
 
@@ -723,8 +724,11 @@ service imap-login {{
         return self._run("ticketd", args, input=input, timeout=timeout,
                          config=config)
 
-    def run_ticketctl(self, *args, timeout=30, config=None):
-        return self._run("ticketctl", args, timeout=timeout, config=config)
+    def run_ticketctl(self, *args, input=None, timeout=30, config=None):
+        """Run ticketctl -c CONFIG ARGS... (input: bytes or str for its
+        stdin); returns a CompletedProcess like run_ticketd()."""
+        return self._run("ticketctl", args, input=input, timeout=timeout,
+                         config=config)
 
     def ticketctl_json(self, *args, config=None):
         """Run ticketctl -c CONFIG ARGS... --json and parse its output."""
@@ -742,6 +746,47 @@ service imap-login {{
         except ValueError as e:
             raise TestbedError("ticketctl %s: bad JSON (%s): %r"
                                % (" ".join(args), e, r.stdout_text[:500]))
+
+    # -- the database, behind ticketd's back --
+
+    def db_execute(self, sql, params=(), db=None):
+        """Run one SQL statement on the ticket database (default
+        self.db_path) with Python's sqlite3 and commit; returns the rows
+        (a list of tuples) it produced.  Only while no ticketd writes."""
+        import sqlite3
+        path = db or self.db_path
+        if not os.path.exists(path):
+            raise TestbedError("database %s does not exist" % path)
+        con = sqlite3.connect(path, timeout=10)
+        try:
+            cur = con.execute(sql, params)
+            rows = cur.fetchall()
+            con.commit()
+            return rows
+        finally:
+            con.close()
+
+    TICKET_TIMES = ("created", "updated", "first_response", "resolved",
+                    "closed")
+
+    def age_ticket(self, ticket_id, seconds, columns=("created",), db=None):
+        """Move timestamps of a ticket seconds into the past, as if that
+        much time had passed: columns of the tickets table (unix seconds;
+        see TICKET_TIMES).  Raises TestbedError when the ticket does not
+        exist or a column is NULL (the event never happened)."""
+        for col in columns:
+            if col not in self.TICKET_TIMES:
+                raise TestbedError("age_ticket: unknown column %r" % col)
+            rows = self.db_execute("SELECT %s FROM tickets WHERE id = ?"
+                                   % col, (int(ticket_id),), db=db)
+            if not rows:
+                raise TestbedError("age_ticket: no ticket %s" % ticket_id)
+            if rows[0][0] is None:
+                raise TestbedError("age_ticket: tickets.%s of ticket %s is "
+                                   "NULL" % (col, ticket_id))
+            self.db_execute("UPDATE tickets SET %s = %s - ? WHERE id = ?"
+                            % (col, col), (int(seconds), int(ticket_id)),
+                            db=db)
 
     def start_ticketd_daemon(self, *args, config=None, log=None):
         """Start ticketd -c CONFIG ARGS... in the foreground as a child;

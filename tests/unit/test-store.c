@@ -162,9 +162,7 @@ test_store_ingest(void)
 	s = store_open(path, &error);
 	g_assert_nonnull(s);
 	ts = template_set_new(tdir, NULL);
-	ing.config = config;
-	ing.store = s;
-	ing.templates = ts;
+	g_assert_cmpint(ingest_init(&ing, config, s, ts, &error), ==, 0);
 
 	g_assert_cmpint(ingest_message(&ing, config->mailboxes->pdata[0], m1,
 				       strlen(m1), NULL, &result, &t1, &error),
@@ -207,6 +205,7 @@ test_store_ingest(void)
 			==, "in-reply-to");
 	g_ptr_array_unref(msgs);
 
+	ingest_deinit(&ing);
 	template_set_free(ts);
 	store_close(s);
 	config_free(config);
