@@ -40,6 +40,20 @@ gboolean agent_auth_token_parse(const char *addr, const char *address,
 				const guint8 *key, gsize key_len,
 				gint64 *ticket_id_r, gboolean *valid_r);
 
+/* Like agent_auth_token_address() for another purpose ("rate", "stop"):
+   LOCAL+PURPOSE-<ticket>-<mac>@DOMAIN, the mac taken over
+   "PURPOSE:<ticket>" so that addresses of different purposes never
+   verify as each other.  purpose NULL gives the agents' form. */
+char *agent_auth_purpose_address(const char *address, const char *purpose,
+				 gint64 ticket_id, const guint8 *key,
+				 gsize key_len);
+
+/* Like agent_auth_token_parse() for addresses of purpose. */
+gboolean agent_auth_purpose_parse(const char *addr, const char *address,
+				  const char *purpose, const guint8 *key,
+				  gsize key_len, gint64 *ticket_id_r,
+				  gboolean *valid_r);
+
 /* Does one of the Authentication-Results header values in headers (char *
    raw values, unfolded) come from authserv_id and say dkim=pass with
    header.d (or header.i) equal to, or a parent domain of, the domain of

@@ -65,6 +65,25 @@ struct config_mailbox {
 	int first_response_minutes; /* SLA; 0 off */
 	int resolution_hours;	/* SLA; 0 off */
 	char **status_keywords;	/* subjects asking for a status reply */
+
+	char *language;		/* template language, "auto", or NULL */
+	gboolean survey;	/* send satisfaction surveys */
+	int survey_delay;	/* seconds after resolution */
+	int survey_cooldown_days;
+	int campaign_cap_days;	/* one campaign mail per customer per ... */
+};
+
+/* A [campaign NAME] group. */
+struct config_campaign {
+	char *name;
+	char *template;
+	char *mailbox;
+	int min_rating;		/* 0: triggered by resolution */
+	char **keywords;	/* lower case; NULL: any */
+	char **domains;		/* lower case; NULL: any */
+	int delay;		/* seconds after the trigger */
+	int cap_days;		/* per customer, this campaign */
+	char *unsubscribe_url;	/* https one-click URL, or NULL */
 };
 
 struct config {
@@ -74,7 +93,12 @@ struct config {
 	char *templates_dir;
 	struct config_smtp smtp;
 	GPtrArray *mailboxes;	/* struct config_mailbox *, file order */
+	GPtrArray *campaigns;	/* struct config_campaign *, file order */
 };
+
+/* Parse a duration: seconds, or a number with s, m, h or d.  Returns the
+   seconds, or -1 when text is not one. */
+int config_parse_duration(const char *text);
 
 /* Read and check the file at path.  Returns a new config (free with
    config_free()) or NULL with *error_r set to a newly allocated one-line
@@ -93,6 +117,10 @@ const struct config_agent *config_agent_find(const struct config_mailbox *mb,
    (support+...@), or the SMTP sender? */
 gboolean config_is_own_address(const struct config *config,
 			       const char *addr);
+
+/* Return the campaign called name (borrowed), or NULL. */
+struct config_campaign *config_campaign_find(const struct config *config,
+					     const char *name);
 
 /* Return the mailbox called name (borrowed), or NULL. */
 struct config_mailbox *config_mailbox_find(const struct config *config,

@@ -28,6 +28,7 @@ struct mailer_mail {
 	const char *in_reply_to;	/* NULL: none */
 	const GPtrArray *references;	/* char *, oldest first, or NULL */
 	const char *auto_submitted;	/* NULL: a human's mail (relay) */
+	const GPtrArray *headers;	/* more "Name: value" lines, or NULL */
 	const GPtrArray *attachments;	/* struct message_attachment * */
 	const char *kind;		/* stored kind: "auto", "agent" */
 	const char *event;		/* event recorded on the ticket, or
@@ -37,6 +38,13 @@ struct mailer_mail {
 					   of the ticket; else only those the
 					   customer saw */
 };
+
+/* The template language for mail of mb in answer to msg (may be NULL):
+   the mailbox's language key, or with "auto" the first tag of msg's
+   Content-Language (lower case); NULL for the default templates.
+   Borrowed or static. */
+const char *mailer_language(const struct config_mailbox *mb,
+			    const struct message *msg, char buf[32]);
 
 /* Queue m from mailbox mb.  The stored outbound row goes to *row_r (may be
    NULL).  Returns 0, or -1 with *error_r set when the store failed (a

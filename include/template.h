@@ -127,4 +127,36 @@ int template_check_file(const char *path, GPtrArray *errors);
    such as signature.txt): no header block expected. */
 int template_check_partial(const char *path, GPtrArray *errors);
 
+/* Kinds of template variables. */
+enum template_var_kind {
+	TEMPLATE_VAR_VALUE,	/* a string or number: {{ticket.id}} */
+	TEMPLATE_VAR_LIST,	/* a list of objects: {{#history}} */
+};
+
+/*
+ * A variable templates may use.  An item of a list is named with the list's
+ * name in front: "history.date" is {{date}} inside {{#history}}.  An object
+ * ("ticket") is known through its members and needs no entry.
+ */
+struct template_var {
+	const char *name;	/* "ticket.id", "history", "history.date" */
+	enum template_var_kind kind;
+	const char *meaning;	/* one line for people */
+	const char *templates;	/* template names it is set for, separated
+				   by spaces, or NULL for all */
+};
+
+/* As template_check_file() (partial FALSE) or template_check_partial()
+   (partial TRUE), and when vars is not NULL also report each name used in
+   a tag that is not among vars[0..n_vars) as "file:line:col: unknown
+   variable 'x'".  A name inside a section over a list is first looked up
+   as a member of the list's items ({{date}} inside {{#history}} is
+   "history.date"), then outwards as the renderer does; "." is valid inside
+   any section.  A partial's tags may also name list items (it may be
+   included inside a section).  Errors are appended to errors (char *,
+   owned by the array); returns the number added. */
+int template_check_file_vars(const char *path, gboolean partial,
+			     const struct template_var *vars, size_t n_vars,
+			     GPtrArray *errors);
+
 #endif

@@ -28,14 +28,21 @@
 /* Write the mac of ticket_id under key into mac (AGENT_AUTH_MAC_HEX lower
    case hex digits and a NUL). */
 static void
-agent_auth_mac(gint64 ticket_id, const guint8 *key, gsize key_len,
-	       char mac[AGENT_AUTH_MAC_HEX + 1])
+agent_auth_mac(const char *purpose, gint64 ticket_id, const guint8 *key,
+	       gsize key_len, char mac[AGENT_AUTH_MAC_HEX + 1])
 {
-	char digits[32];
+	char digits[64];
 	GHmac *hmac;
 	const char *hex;
 
-	g_snprintf(digits, sizeof digits, "%" G_GINT64_FORMAT, ticket_id);
+	/* Agents' reply addresses sign the bare number; other purposes
+	   sign "purpose:number" so that no address doubles as another. */
+	if (purpose != NULL)
+		g_snprintf(digits, sizeof digits, "%s:%" G_GINT64_FORMAT,
+			   purpose, ticket_id);
+	else
+		g_snprintf(digits, sizeof digits, "%" G_GINT64_FORMAT,
+			   ticket_id);
 	hmac = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
 	g_hmac_update(hmac, (const guchar *)digits, (gssize)strlen(digits));
 	hex = g_hmac_get_string(hmac);
@@ -60,6 +67,23 @@ char *
 agent_auth_token_address(const char *address, gint64 ticket_id,
 			 const guint8 *key, gsize key_len)
 {
+	return agent_auth_purpose_address(address, NULL, ticket_id, key,
+					  key_len);
+}
+
+gboolean
+agent_auth_token_parse(const char *addr, const char *address,
+		       const guint8 *key, gsize key_len,
+		       gint64 *ticket_id_r, gboolean *valid_r)
+{
+	return agent_auth_purpose_parse(addr, address, NULL, key, key_len,
+					ticket_id_r, valid_r);
+}
+
+char *
+agent_auth_purpose_address(const char *address, const char *purpose,
+			   gint64 ticket_id, const guint8 *key, gsize key_len)
+{
 	char mac[AGENT_AUTH_MAC_HEX + 1];
 	const char *at;
 
@@ -69,16 +93,19 @@ agent_auth_token_address(const char *address, gint64 ticket_id,
 	at = strrchr(address, '@');
 	if (at == NULL || at == address || at[1] == '\0')
 		return NULL;
-	agent_auth_mac(ticket_id, key, key_len, mac);
-	return g_strdup_printf("%.*s+%" G_GINT64_FORMAT "-%s@%s",
-			       (int)(at - address), address, ticket_id, mac,
+	agent_auth_mac(purpose, ticket_id, key, key_len, mac);
+	return g_strdup_printf("%.*s+%s%s%" G_GINT64_FORMAT "-%s@%s",
+			       (int)(at - address), address,
+			       purpose != NULL ? purpose : "",
+			       purpose != NULL ? "-" : "", ticket_id, mac,
 			       at + 1);
 }
 
 gboolean
-agent_auth_token_parse(const char *addr, const char *address,
-		       const guint8 *key, gsize key_len,
-		       gint64 *ticket_id_r, gboolean *valid_r)
+agent_auth_purpose_parse(const char *addr, const char *address,
+			 const char *purpose, const guint8 *key,
+			 gsize key_len, gint64 *ticket_id_r,
+			 gboolean *valid_r)
 {
 	char mac[AGENT_AUTH_MAC_HEX + 1], given[AGENT_AUTH_MAC_HEX + 1];
 	const char *at, *p;
@@ -99,6 +126,14 @@ agent_auth_token_parse(const char *addr, const char *address,
 	    addr[local_len] != '+')
 		return FALSE;
 	p = addr + local_len + 1;
+	if (purpose != NULL) {
+		gsize plen = strlen(purpose);
+
+		if (g_ascii_strncasecmp(p, purpose, plen) != 0 ||
+		    p[plen] != '-')
+			return FALSE;
+		p += plen + 1;
+	}
 
 	/* The ticket number in canonical form: no sign, no leading zero,
 	   at most 2^53. */
@@ -126,7 +161,7 @@ agent_auth_token_parse(const char *addr, const char *address,
 	if (*p++ != '@' || g_ascii_strcasecmp(p, at + 1) != 0)
 		return FALSE;
 
-	agent_auth_mac(id, key, key_len, mac);
+	agent_auth_mac(purpose, id, key, key_len, mac);
 	if (ticket_id_r != NULL)
 		*ticket_id_r = id;
 	if (valid_r != NULL)

@@ -26,7 +26,13 @@ static const char *const config_mailbox_keys[] = {
 	"address", "name", "tag", "poll_seconds", "processed_folder",
 	"batch_size", "ack", "agents", "tier2", "notify", "agent_auth",
 	"authserv_id", "reopen_days", "autoclose_days",
-	"first_response_minutes", "resolution_hours", "status_keywords", NULL
+	"first_response_minutes", "resolution_hours", "status_keywords",
+	"language", "survey", "survey_delay", "survey_cooldown_days",
+	"campaign_cap_days", NULL
+};
+static const char *const config_campaign_keys[] = {
+	"template", "mailbox", "min_rating", "keywords", "domains", "delay",
+	"cap_days", "unsubscribe_url", NULL
 };
 
 struct config_reader {
@@ -135,6 +141,142 @@ config_get_int(struct config_reader *r, const char *group, const char *key,
 	}
 	g_free(v);
 	return (int)n;
+}
+
+static void config_check_keys(struct config_reader *r, const char *group,
+			      const char *const *allowed);
+
+int
+config_parse_duration(const char *text)
+{
+	char *end;
+	gint64 n, unit = 1;
+
+	if (text == NULL || !g_ascii_isdigit(*text))
+		return -1;
+	n = g_ascii_strtoll(text, &end, 10);
+	while (*end == ' ')
+		end++;
+	switch (*end) {
+	case '\0':
+		break;
+	case 's':
+		end++;
+		break;
+	case 'm':
+		unit = 60;
+		end++;
+		break;
+	case 'h':
+		unit = 3600;
+		end++;
+		break;
+	case 'd':
+		unit = 86400;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' || n < 0 || n * unit > G_MAXINT)
+		return -1;
+	return (int)(n * unit);
+}
+
+static int
+config_get_duration(struct config_reader *r, const char *group,
+		    const char *key, int def)
+{
+	char *v = config_get(r, group, key);
+	int n;
+
+	if (v == NULL)
+		return def;
+	n = config_parse_duration(v);
+	if (n < 0) {
+		config_fail(r, group, key, "'%s' is not a duration (e.g. 90, "
+			    "30m, 2h, 1d)", v);
+		n = def;
+	}
+	g_free(v);
+	return n;
+}
+
+/* A comma-separated list, lower case, or NULL when absent/empty. */
+static char **
+config_get_list(struct config_reader *r, const char *group, const char *key)
+{
+	char *v = config_get(r, group, key), *lower;
+	char **list, **out;
+	int n = 0;
+
+	if (v == NULL)
+		return NULL;
+	lower = g_utf8_strdown(v, -1);
+	list = g_strsplit(lower, ",", -1);
+	out = g_new0(char *, g_strv_length(list) + 1);
+	for (char **p = list; *p != NULL; p++) {
+		g_strstrip(*p);
+		if (**p != '\0')
+			out[n++] = g_strdup(*p);
+	}
+	g_strfreev(list);
+	g_free(lower);
+	g_free(v);
+	if (n == 0) {
+		g_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+config_campaign_free(gpointer p)
+{
+	struct config_campaign *c = p;
+
+	g_free(c->name);
+	g_free(c->template);
+	g_free(c->mailbox);
+	g_strfreev(c->keywords);
+	g_strfreev(c->domains);
+	g_free(c->unsubscribe_url);
+	g_free(c);
+}
+
+static struct config_campaign *
+config_read_campaign(struct config_reader *r, const struct config *config,
+		     const char *group)
+{
+	struct config_campaign *c = g_new0(struct config_campaign, 1);
+
+	c->name = g_strstrip(g_strdup(group + strlen("campaign ")));
+	if (*c->name == '\0' || strpbrk(c->name, " \t/\\") != NULL)
+		config_fail(r, group, NULL,
+			    "a campaign name must be one word without slashes");
+	config_check_keys(r, group, config_campaign_keys);
+	c->template = config_get_required(r, group, "template");
+	if (c->template != NULL &&
+	    strspn(c->template, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	    strlen(c->template))
+		config_fail(r, group, "template",
+			    "'%s' is not a template name", c->template);
+	c->mailbox = config_get_required(r, group, "mailbox");
+	if (c->mailbox != NULL && config_mailbox_find(config, c->mailbox) == NULL)
+		config_fail(r, group, "mailbox", "no [mailbox %s] group",
+			    c->mailbox);
+	c->min_rating = config_get_int(r, group, "min_rating", 0, 1, 5);
+	c->keywords = config_get_list(r, group, "keywords");
+	c->domains = config_get_list(r, group, "domains");
+	c->delay = config_get_duration(r, group, "delay", 0);
+	c->cap_days = config_get_int(r, group, "cap_days", 90, 0, 36500);
+	c->unsubscribe_url = config_get(r, group, "unsubscribe_url");
+	if (c->unsubscribe_url != NULL &&
+	    !g_str_has_prefix(c->unsubscribe_url, "https://"))
+		config_fail(r, group, "unsubscribe_url",
+			    "'%s' is not an https:// URL", c->unsubscribe_url);
+	return c;
 }
 
 /* Read a password from "password" or "password_file" (first line). */
@@ -305,6 +447,7 @@ config_mailbox_free(gpointer p)
 	g_free(mb->notify);
 	g_free(mb->authserv_id);
 	g_strfreev(mb->status_keywords);
+	g_free(mb->language);
 
 	g_free(mb->name);
 	g_free(mb->imap_url);
@@ -446,6 +589,22 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 	for (char **k = mb->status_keywords; *k != NULL; k++)
 		g_strstrip(*k);
 	g_free(v);
+
+	mb->language = config_get(r, group, "language");
+	if (mb->language != NULL &&
+	    (*mb->language == '\0' ||
+	     strspn(mb->language, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != strlen(mb->language)))
+		config_fail(r, group, "language",
+			    "'%s' is not a language code (en, zh, ...) or "
+			    "auto", mb->language);
+	mb->survey = config_get_bool(r, group, "survey", TRUE);
+	mb->survey_delay = config_get_duration(r, group, "survey_delay", 3600);
+	mb->survey_cooldown_days = config_get_int(r, group,
+						  "survey_cooldown_days", 30,
+						  0, 36500);
+	mb->campaign_cap_days = config_get_int(r, group, "campaign_cap_days",
+					       30, 0, 36500);
 	return mb;
 }
 
@@ -528,11 +687,23 @@ config_read(struct config_reader *r, struct config *config)
 			if (config_mailbox_find(config, mb->name) != NULL)
 				config_fail(r, *g, NULL, "mailbox defined twice");
 			g_ptr_array_add(config->mailboxes, mb);
+		} else if (g_str_has_prefix(*g, "campaign ")) {
+			/* read after all mailboxes, below */
 		} else if (strcmp(*g, "database") != 0 &&
 			   strcmp(*g, "smtp") != 0 &&
 			   strcmp(*g, "templates") != 0) {
 			config_fail(r, *g, NULL, "unknown group");
 		}
+	}
+	for (char **g = groups; *g != NULL; g++) {
+		struct config_campaign *c;
+
+		if (!g_str_has_prefix(*g, "campaign "))
+			continue;
+		c = config_read_campaign(r, config, *g);
+		if (config_campaign_find(config, c->name) != NULL)
+			config_fail(r, *g, NULL, "campaign defined twice");
+		g_ptr_array_add(config->campaigns, c);
 	}
 	if (config->mailboxes->len == 0 && r->error == NULL)
 		r->error = g_strdup_printf("%s: no [mailbox NAME] group",
@@ -559,6 +730,8 @@ config_load(const char *path, char **error_r)
 	config->path = g_strdup(path);
 	config->mailboxes = g_ptr_array_new_with_free_func(
 		config_mailbox_free);
+	config->campaigns = g_ptr_array_new_with_free_func(
+		config_campaign_free);
 	config_read(&r, config);
 	g_key_file_free(r.kf);
 	if (r.error != NULL) {
@@ -585,6 +758,7 @@ config_free(struct config *config)
 	g_free(config->smtp.from_name);
 	g_free(config->smtp.from_addr);
 	g_ptr_array_free(config->mailboxes, TRUE);
+	g_ptr_array_free(config->campaigns, TRUE);
 	g_free(config);
 }
 
@@ -647,4 +821,16 @@ config_is_own_address(const struct config *config, const char *addr)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+struct config_campaign *
+config_campaign_find(const struct config *config, const char *name)
+{
+	for (guint i = 0; i < config->campaigns->len; i++) {
+		struct config_campaign *c = config->campaigns->pdata[i];
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
 }

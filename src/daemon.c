@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
+#include "rules.h"
 #include "workflow.h"
 
 #define DAEMON_BACKOFF_MIN 5
@@ -256,6 +257,7 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 				status = DAEMON_EXIT_TEMPFAIL;
 		}
 		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
+		rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		outbox_flush(d.outbox, options->once, NULL);
 		if (options->once)
 			break;

@@ -12,6 +12,8 @@
 #include "mailer.h"
 #include "message.h"
 #include "reply-text.h"
+#include "rules.h"
+#include "store-campaign.h"
 #include "template-data.h"
 #include "thread-index.h"
 #include "threading.h"
@@ -216,9 +218,11 @@ ingest_queue_ack(struct ingest_msg *im, const struct store_ticket *t,
 {
 	struct mailer_mail m = { 0 };
 	struct message_address to = { im->msg->from.name, im->msg->from.addr };
+	char lang[32];
 	int rc;
 
 	m.template = "ack";
+	m.language = mailer_language(im->mb, im->msg, lang);
 	m.data = template_data_new(im->mb, t, im->msg);
 	m.fallback_text = ingest_ack_text;
 	m.ticket = t;
@@ -366,6 +370,7 @@ ingest_status_reply(struct ingest_msg *im, char **error_r)
 	struct store_ticket none = { 0 };
 	GPtrArray *tickets;
 	GString *fallback;
+	char lang[32];
 	int rc;
 
 	if (ingest_store_message(im, 0, "customer", THREADING_NEW, NULL, NULL,
@@ -390,6 +395,7 @@ ingest_status_reply(struct ingest_msg *im, char **error_r)
 	none.requester = im->msg->from.addr;
 	none.requester_name = im->msg->from.name;
 	m.template = "status_reply";
+	m.language = mailer_language(im->mb, im->msg, lang);
 	m.data = template_data_new(im->mb, &none, im->msg);
 	template_data_add_tickets(m.data, im->mb, tickets);
 	m.fallback_text = fallback->str;
@@ -784,6 +790,118 @@ ingest_agent_reply(struct ingest_msg *im, struct store_ticket *t,
 	return rc;
 }
 
+/* The first non-empty line of the message's own text (new string). */
+static char *
+ingest_first_line(const struct message *msg)
+{
+	gsize cut = reply_text_quote_start(msg->body);
+	char *text = g_strndup(msg->body, cut);
+	char **lines = g_strsplit(text, "\n", -1);
+	char *first = NULL;
+
+	for (char **l = lines; *l != NULL && first == NULL; l++) {
+		g_strstrip(*l);
+		if (**l != '\0')
+			first = g_strdup(*l);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return first != NULL ? first : g_strdup("");
+}
+
+/* Does the mail answer one of our campaign mails? */
+static int
+ingest_answers_campaign(struct ingest_msg *im, gint64 *ticket_id_r,
+			char **error_r)
+{
+	const struct message *msg = im->msg;
+	char *kind = NULL;
+	int rc = 0;
+
+	if (msg->in_reply_to != NULL)
+		rc = store_message_kind(im->ingest->store, msg->in_reply_to,
+					&kind, ticket_id_r, error_r);
+	for (guint i = msg->references->len; rc == 0 && i > 0; i--)
+		rc = store_message_kind(im->ingest->store,
+					msg->references->pdata[i - 1], &kind,
+					ticket_id_r, error_r);
+	if (rc <= 0)
+		return rc;
+	rc = strcmp(kind, "campaign") == 0 ? 1 : 0;
+	g_free(kind);
+	return rc;
+}
+
+/* Survey replies and unsubscribe requests: handled here and not as
+   follow-ups (they never reopen a ticket).  Returns 1 when handled, 0 when
+   the mail is an ordinary one, -1 on a store error. */
+static int
+ingest_rules(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
+{
+	struct store_ticket *t = NULL;
+	enum rules_address kind;
+	gint64 id = 0, row;
+	char *first, *comment = NULL;
+	gboolean unsubscribe;
+	int rating = 0, rc;
+
+	if (im->cls != AUTOREPLY_HUMAN || im->agent != NULL)
+		return 0;
+	kind = rules_find_address(im->ingest, im->mb, im->msg, &id);
+	if (kind == RULES_ADDRESS_FORGED)
+		log_warnx("mailbox %s: mail from %s to a survey or unsubscribe "
+			  "address with a bad signature: handled as an "
+			  "ordinary mail", im->mb->name, im->safe_from);
+	first = ingest_first_line(im->msg);
+	unsubscribe = rules_is_unsubscribe(im->msg->subject) ||
+		      rules_is_unsubscribe(first);
+	g_free(first);
+	if (kind != RULES_ADDRESS_RATE && kind != RULES_ADDRESS_STOP) {
+		if (!unsubscribe)
+			return 0;
+		rc = ingest_answers_campaign(im, &id, error_r);
+		if (rc <= 0)
+			return rc;
+		kind = RULES_ADDRESS_STOP;
+	}
+	if (kind == RULES_ADDRESS_RATE && !unsubscribe) {
+		rating = rules_parse_rating(im->msg->subject, im->msg->body,
+					    &comment);
+		if (rating == 0)
+			return 0;	/* words only: a follow-up */
+	}
+	rc = store_ticket_get(im->ingest->store, id, &t, error_r);
+	if (rc <= 0) {
+		g_free(comment);
+		return rc;
+	}
+	rc = ingest_store_message(im, t->id, "customer",
+				  THREADING_REPLY_ADDRESS, NULL, &row,
+				  error_r);
+	if (rc == 0 && unsubscribe)
+		rc = rules_opt_out(im->ingest, im->mb, im->msg,
+				   kind == RULES_ADDRESS_RATE ? "surveys" :
+				   "campaigns", row, error_r);
+	else if (rc == 0) {
+		rc = rules_record_rating(im->ingest, im->mb, t, im->msg, rating,
+					 comment, row, error_r);
+		if (rc == 0) {
+			log_warnx("ticket %" G_GINT64_FORMAT ": rating from %s "
+				  "but no survey was sent: ignored", t->id,
+				  im->safe_from);
+			rc = store_event_add(im->ingest->store, t->id,
+					     im->msg->from.addr,
+					     "stale rating", "", row, error_r);
+		}
+		if (rc > 0)
+			rc = 0;
+	}
+	*ticket_id_r = t->id;
+	store_ticket_free(t);
+	g_free(comment);
+	return rc < 0 ? -1 : 1;
+}
+
 /* Everything of ingest_message() that runs inside the transaction. */
 static int
 ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
@@ -807,6 +925,9 @@ ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
 	}
 	*result_r = INGEST_STORED;
 	ingest_identify(im);
+	rc = ingest_rules(im, ticket_id_r, error_r);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	if (threading_find(store, msg, im->mb->tag, &ticket_id, &reason,
 			   error_r) < 0)
 		return -1;

@@ -134,6 +134,30 @@ mailer_references(struct store *store, const struct mailer_mail *m,
 	return refs;
 }
 
+const char *
+mailer_language(const struct config_mailbox *mb, const struct message *msg,
+		char buf[32])
+{
+	const char *cl;
+	gsize n = 0;
+
+	if (mb->language == NULL)
+		return NULL;
+	if (strcmp(mb->language, "auto") != 0)
+		return mb->language;
+	cl = msg != NULL ? msg->content_language : NULL;
+	if (cl == NULL)
+		return NULL;
+	while (*cl == ' ')
+		cl++;
+	while (n < 31 && (g_ascii_isalpha(cl[n]) || cl[n] == '-')) {
+		buf[n] = g_ascii_tolower(cl[n]);
+		n++;
+	}
+	buf[n] = '\0';
+	return n > 0 ? buf : NULL;
+}
+
 int
 mailer_queue(const struct config *config, struct store *store,
 	     struct template_set *templates, const struct config_mailbox *mb,
@@ -168,6 +192,8 @@ mailer_queue(const struct config *config, struct store *store,
 	headers = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < mail->headers->len; i++)
 		g_ptr_array_add(headers, g_strdup(mail->headers->pdata[i]));
+	for (guint i = 0; m->headers != NULL && i < m->headers->len; i++)
+		g_ptr_array_add(headers, g_strdup(m->headers->pdata[i]));
 	if (m->ticket != NULL) {
 		subject = threading_tag_subject(mail->subject, mb->tag,
 						m->ticket->id);

@@ -1479,42 +1479,195 @@ template_render_string(const char *text, const char *filename,
 
 /* ---- checks ---- */
 
+/* State of a check of one parsed template. */
+struct check {
+	const struct tmpl *t;
+	char **dirs;		/* where partials are looked for */
+	const char *ext;	/* ".txt" or ".html" */
+	const struct template_var *vars; /* NULL: no variable checks */
+	size_t n_vars;
+	gboolean partial;	/* included from unknown places */
+	GPtrArray *ctx;		/* char *: full names of the open sections,
+				   NULL for one with an unknown name */
+	GPtrArray *errors;
+	int count;
+};
+
+static void G_GNUC_PRINTF(3, 4)
+check_error(struct check *c, const struct tnode *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(c->errors, g_strdup_printf("%s:%d:%d: %s",
+						   c->t->filename, n->line,
+						   n->col, msg));
+	g_free(msg);
+	c->count++;
+}
+
+static const struct template_var *
+check_var_find(const struct check *c, const char *name, size_t len)
+{
+	for (size_t i = 0; i < c->n_vars; i++)
+		if (strlen(c->vars[i].name) == len &&
+		    memcmp(c->vars[i].name, name, len) == 0)
+			return &c->vars[i];
+	return NULL;
+}
+
+/* Is full a variable, or (with object_ok) an object holding some? */
+static gboolean
+check_var_known(const struct check *c, const char *full, gboolean object_ok)
+{
+	size_t len = strlen(full);
+
+	if (check_var_find(c, full, len) != NULL)
+		return TRUE;
+	if (!object_ok)
+		return FALSE;
+	for (size_t i = 0; i < c->n_vars; i++)
+		if (strncmp(c->vars[i].name, full, len) == 0 &&
+		    c->vars[i].name[len] == '.')
+			return TRUE;
+	return FALSE;
+}
+
+/* Does full descend into the items of a list after its first base_len
+   bytes (the context it was resolved in)?  The renderer cannot do that:
+   {{history.date}} outside {{#history}} is always empty. */
+static gboolean
+check_var_through_list(const struct check *c, const char *full,
+		       size_t base_len)
+{
+	const char *p = full + base_len + (base_len > 0 ? 1 : 0), *dot;
+
+	for (; (dot = strchr(p, '.')) != NULL; p = dot + 1) {
+		const struct template_var *v = check_var_find(c, full,
+							      dot - full);
+
+		if (v != NULL && v->kind == TEMPLATE_VAR_LIST)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Resolve the name of n as the renderer would, from the innermost open
+   section outwards.  Returns its full name (new string) or NULL when no
+   known variable matches. */
+static char *
+check_var_resolve(const struct check *c, const struct tnode *n,
+		  gboolean object_ok)
+{
+	const char *name = n->text;
+
+	if (n->path == NULL) {
+		/* "." */
+		if (c->ctx->len == 0)
+			return c->partial ? g_strdup("") : NULL;
+		return g_strdup("");
+	}
+	for (guint i = c->ctx->len + 1; i > 0; i--) {
+		const char *base = i > 1 ? g_ptr_array_index(c->ctx, i - 2) :
+				   "";
+		char *full;
+
+		if (base == NULL)
+			continue;
+		full = *base != '\0' ? g_strconcat(base, ".", name, NULL) :
+		       g_strdup(name);
+		if (!check_var_through_list(c, full, strlen(base)) &&
+		    check_var_known(c, full, object_ok))
+			return full;
+		g_free(full);
+	}
+	if (c->partial) {
+		/* It may be included inside any list section. */
+		for (size_t i = 0; i < c->n_vars; i++) {
+			const char *base = c->vars[i].name;
+			char *full;
+
+			if (c->vars[i].kind != TEMPLATE_VAR_LIST)
+				continue;
+			full = g_strconcat(base, ".", name, NULL);
+			if (!check_var_through_list(c, full, strlen(base)) &&
+			    check_var_known(c, full, object_ok))
+				return full;
+			g_free(full);
+		}
+	}
+	return NULL;
+}
+
 static void
-check_partials(GPtrArray *nodes, const struct tmpl *t, char **dirs,
-	       const char *ext, GPtrArray *errors, int *count)
+check_partial_found(struct check *c, const struct tnode *n)
+{
+	gboolean found = FALSE;
+
+	for (char **d = c->dirs; *d != NULL && !found; d++) {
+		char *path = g_strconcat(*d, "/", n->text, c->ext, NULL);
+
+		found = g_file_test(path, G_FILE_TEST_IS_REGULAR);
+		g_free(path);
+	}
+	if (!found)
+		check_error(c, n, "unknown partial '%s'", n->text);
+}
+
+/* Check partials and (with c->vars) variable names of nodes, in order. */
+static void
+check_nodes(struct check *c, GPtrArray *nodes)
 {
 	for (guint i = 0; i < nodes->len; i++) {
 		const struct tnode *n = g_ptr_array_index(nodes, i);
-		gboolean found = FALSE;
+		gboolean section = n->type == TNODE_SECTION ||
+				   n->type == TNODE_INVERTED;
+		char *full = NULL;
 
-		if (n->children != NULL)
-			check_partials(n->children, t, dirs, ext, errors,
-				       count);
-		if (n->type != TNODE_PARTIAL)
+		if (n->type == TNODE_PARTIAL) {
+			check_partial_found(c, n);
 			continue;
-		for (char **d = dirs; *d != NULL && !found; d++) {
-			char *path = g_strconcat(*d, "/", n->text, ext, NULL);
-
-			found = g_file_test(path, G_FILE_TEST_IS_REGULAR);
-			g_free(path);
 		}
-		if (!found) {
-			g_ptr_array_add(errors, g_strdup_printf(
-				"%s:%d:%d: unknown partial '%s'", t->filename,
-				n->line, n->col, n->text));
-			(*count)++;
+		if (n->type == TNODE_TEXT)
+			continue;
+		if (c->vars != NULL) {
+			full = check_var_resolve(c, n, section);
+			if (full == NULL)
+				check_error(c, n, "unknown variable '%s'",
+					    n->text);
 		}
+		if (n->type == TNODE_SECTION) {
+			/* The value becomes the innermost context; {{#.}}
+			   pushes the current one again. */
+			if (n->path == NULL && c->ctx->len > 0) {
+				g_free(full);
+				full = g_strdup(g_ptr_array_index(c->ctx,
+							c->ctx->len - 1));
+			}
+			g_ptr_array_add(c->ctx, full);
+			full = NULL;
+			check_nodes(c, n->children);
+			g_ptr_array_set_size(c->ctx, c->ctx->len - 1);
+		} else if (n->type == TNODE_INVERTED) {
+			check_nodes(c, n->children);
+		}
+		g_free(full);
 	}
 }
 
 static int
-check_file(const char *path, gboolean mail, GPtrArray *errors)
+check_file(const char *path, gboolean mail, gboolean partial,
+	   const struct template_var *vars, size_t n_vars, GPtrArray *errors)
 {
 	const char *ext = g_str_has_suffix(path, ".html") ? ".html" : ".txt";
+	struct check c = { 0 };
 	struct tfile *tf = NULL;
 	GPtrArray *dirs;
 	char *err = NULL, *dir;
-	int ret, count = 0;
+	int ret;
 
 	ret = tfile_load(path, mail, &tf, &err);
 	if (ret <= 0) {
@@ -1526,7 +1679,6 @@ check_file(const char *path, gboolean mail, GPtrArray *errors)
 	for (guint i = 0; i < tf->errors->len; i++)
 		g_ptr_array_add(errors,
 				g_strdup(g_ptr_array_index(tf->errors, i)));
-	count = tf->errors->len;
 
 	dirs = g_ptr_array_new_with_free_func(g_free);
 	dir = g_path_get_dirname(path);
@@ -1544,29 +1696,48 @@ check_file(const char *path, gboolean mail, GPtrArray *errors)
 	g_ptr_array_add(dirs, g_strdup(TEMPLATE_DEFAULT_DIR));
 #endif
 	g_ptr_array_add(dirs, NULL);
+
+	c.dirs = (char **)dirs->pdata;
+	c.ext = ext;
+	c.vars = vars;
+	c.n_vars = n_vars;
+	c.partial = partial;
+	c.ctx = g_ptr_array_new_with_free_func(g_free);
+	c.errors = errors;
+	c.count = tf->errors->len;
 	if (tf->headers != NULL)
 		for (guint i = 0; i < tf->headers->len; i++) {
 			struct theader *h = g_ptr_array_index(tf->headers, i);
 
-			check_partials(h->value->nodes, h->value,
-				       (char **)dirs->pdata, ext, errors,
-				       &count);
+			c.t = h->value;
+			check_nodes(&c, h->value->nodes);
 		}
-	check_partials(tf->body->nodes, tf->body, (char **)dirs->pdata, ext,
-		       errors, &count);
+	c.t = tf->body;
+	check_nodes(&c, tf->body->nodes);
+	g_ptr_array_free(c.ctx, TRUE);
 	g_ptr_array_free(dirs, TRUE);
 	tfile_unref(tf);
-	return count;
+	return c.count;
 }
 
 int
 template_check_file(const char *path, GPtrArray *errors)
 {
-	return check_file(path, g_str_has_suffix(path, ".txt"), errors);
+	return check_file(path, g_str_has_suffix(path, ".txt"), FALSE, NULL,
+			  0, errors);
 }
 
 int
 template_check_partial(const char *path, GPtrArray *errors)
 {
-	return check_file(path, FALSE, errors);
+	return check_file(path, FALSE, TRUE, NULL, 0, errors);
+}
+
+int
+template_check_file_vars(const char *path, gboolean partial,
+			 const struct template_var *vars, size_t n_vars,
+			 GPtrArray *errors)
+{
+	return check_file(path, !partial && g_str_has_suffix(path, ".txt"),
+			  partial, vars, n_vars, errors);
 }

@@ -12,6 +12,11 @@
 #include "ingest.h"
 #include "log.h"
 #include "message.h"
+#include "outbox.h"
+#include "template.h"
+#include "rules.h"
+#include "store-campaign.h"
+#include "store-report.h"
 #include "store.h"
 #include "template-data.h"
 #include "workflow.h"
@@ -242,6 +247,7 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_ticket *t = NULL;
+	struct store_survey *survey = NULL;
 	GPtrArray *messages, *participants, *events;
 	char *error = NULL, *end;
 	gint64 id;
@@ -270,7 +276,8 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 	}
 	if (store_ticket_messages(ctl->store, id, &messages, &error) < 0 ||
 	    store_participants(ctl->store, id, &participants, &error) < 0 ||
-	    store_events(ctl->store, id, &events, &error) < 0)
+	    store_events(ctl->store, id, &events, &error) < 0 ||
+	    store_survey_of_ticket(ctl->store, id, &survey, &error) < 0)
 		fatalx(CTL_EXIT_FAIL, "%s", error);
 	if (ctl->json) {
 		JsonBuilder *b = json_builder_new();
@@ -278,6 +285,17 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 
 		json_builder_begin_object(b);
 		ctl_json_ticket_fields(b, t);
+		json_builder_set_member_name(b, "rating");
+		if (survey != NULL && survey->rating > 0)
+			json_builder_add_int_value(b, survey->rating);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "rating_comment");
+		if (survey != NULL && survey->rating > 0 &&
+		    survey->comment != NULL)
+			json_builder_add_string_value(b, survey->comment);
+		else
+			json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "messages");
 		json_builder_begin_array(b);
 		for (guint i = 0; i < messages->len; i++)
@@ -328,6 +346,10 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 		printf("Created: %s  Updated: %s\n", created, updated);
 		if (t->assignee != NULL && *t->assignee != '\0')
 			printf("Assigned: %s\n", t->assignee);
+		if (survey != NULL && survey->rating > 0)
+			printf("Rating: %d%s%s\n", survey->rating,
+			       survey->comment != NULL ? "  " : "",
+			       survey->comment != NULL ? survey->comment : "");
 		if (t->linked_to > 0)
 			printf("Follows ticket %" G_GINT64_FORMAT "\n",
 			       t->linked_to);
@@ -382,6 +404,7 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 	g_ptr_array_unref(messages);
 	g_ptr_array_unref(participants);
 	g_ptr_array_unref(events);
+	store_survey_free(survey);
 	store_ticket_free(t);
 	return CTL_EXIT_OK;
 }
@@ -709,6 +732,331 @@ ctl_secret(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* Parse a date "YYYY-MM-DD" (UTC midnight) or ISO-8601; -1 when bad. */
+static gint64
+ctl_parse_date(const char *text)
+{
+	GDateTime *dt;
+	gint64 t;
+	char *iso;
+
+	if (text == NULL)
+		return 0;
+	iso = strlen(text) == 10 ? g_strdup_printf("%sT00:00:00Z", text) :
+		g_strdup(text);
+	dt = g_date_time_new_from_iso8601(iso, g_time_zone_new_utc());
+	g_free(iso);
+	if (dt == NULL)
+		return -1;
+	t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return t;
+}
+
+/* CSAT figures of a group of ratings. */
+struct ctl_csat {
+	int sent;
+	int count;
+	int sum;
+	int dist[6];
+};
+
+static void
+ctl_json_csat(JsonBuilder *b, const struct ctl_csat *c)
+{
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "average");
+	if (c->count > 0)
+		json_builder_add_double_value(b, (double)c->sum / c->count);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "count");
+	json_builder_add_int_value(b, c->count);
+	json_builder_set_member_name(b, "distribution");
+	json_builder_begin_object(b);
+	for (int r = 1; r <= 5; r++) {
+		char key[2] = { (char)('0' + r), '\0' };
+
+		json_builder_set_member_name(b, key);
+		json_builder_add_int_value(b, c->dist[r]);
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "surveys_sent");
+	json_builder_add_int_value(b, c->sent);
+	json_builder_set_member_name(b, "response_rate");
+	if (c->sent > 0)
+		json_builder_add_double_value(b, (double)c->count / c->sent);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+}
+
+static void
+ctl_print_csat(const char *label, const struct ctl_csat *c)
+{
+	printf("  %-28s ", label);
+	if (c->count > 0)
+		printf("%.2f", (double)c->sum / c->count);
+	else
+		printf("   -");
+	printf("  (%d rated of %d surveys)  1:%d 2:%d 3:%d 4:%d 5:%d\n",
+	       c->count, c->sent, c->dist[1], c->dist[2], c->dist[3],
+	       c->dist[4], c->dist[5]);
+}
+
+static struct ctl_csat *
+ctl_csat_group(GHashTable *groups, const char *key)
+{
+	struct ctl_csat *c = g_hash_table_lookup(groups, key);
+
+	if (c == NULL) {
+		c = g_new0(struct ctl_csat, 1);
+		g_hash_table_insert(groups, g_strdup(key), c);
+	}
+	return c;
+}
+
+static void
+ctl_csat_add(struct ctl_csat *c, int rating)
+{
+	c->sent++;
+	if (rating >= 1 && rating <= 5) {
+		c->count++;
+		c->sum += rating;
+		c->dist[rating]++;
+	}
+}
+
+static int
+ctl_stats(struct ctl *ctl, int argc, char **argv)
+{
+	gchar *mailbox = NULL, *since = NULL, *until = NULL;
+	GOptionEntry entries[] = {
+		{ "mailbox", 'm', 0, G_OPTION_ARG_STRING, &mailbox,
+		  "Only this mailbox", "NAME" },
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since,
+		  "From this date (YYYY-MM-DD or ISO-8601)", "DATE" },
+		{ "until", 0, 0, G_OPTION_ARG_STRING, &until,
+		  "Before this date", "DATE" },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
+		  "Print JSON", NULL },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	struct store_report_filter f = { 0 };
+	struct ctl_csat all = { 0 };
+	GHashTable *by_mailbox, *by_agent, *counts;
+	GPtrArray *rows;
+	GHashTableIter it;
+	gpointer key, value;
+	char *error = NULL;
+
+	ctl_parse("stats - ticket counts and satisfaction (CSAT)", entries,
+		  &argc, &argv);
+	f.mailbox = mailbox;
+	f.since = ctl_parse_date(since);
+	f.until = ctl_parse_date(until);
+	if (f.since < 0 || f.until < 0) {
+		fprintf(stderr, "ticketctl: dates are YYYY-MM-DD or ISO-8601\n");
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	if (store_csat_rows(ctl->store, &f, &rows, &error) < 0 ||
+	    store_status_counts(ctl->store, &f, &counts, &error) < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	by_mailbox = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	by_agent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 g_free);
+	for (guint i = 0; i < rows->len; i++) {
+		const struct store_csat_row *r = rows->pdata[i];
+
+		ctl_csat_add(&all, r->rating);
+		ctl_csat_add(ctl_csat_group(by_mailbox, r->mailbox), r->rating);
+		ctl_csat_add(ctl_csat_group(by_agent, *r->agent != '\0' ?
+					    r->agent : "(none)"), r->rating);
+	}
+	if (ctl->json) {
+		JsonBuilder *b = json_builder_new();
+		JsonNode *root;
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "tickets_by_status");
+		json_builder_begin_object(b);
+		g_hash_table_iter_init(&it, counts);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			json_builder_set_member_name(b, key);
+			json_builder_add_int_value(b, GPOINTER_TO_INT(value));
+		}
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "csat");
+		ctl_json_csat(b, &all);
+		json_builder_set_member_name(b, "mailboxes");
+		json_builder_begin_object(b);
+		g_hash_table_iter_init(&it, by_mailbox);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			json_builder_set_member_name(b, key);
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "csat");
+			ctl_json_csat(b, value);
+			json_builder_end_object(b);
+		}
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "agents");
+		json_builder_begin_object(b);
+		g_hash_table_iter_init(&it, by_agent);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			json_builder_set_member_name(b, key);
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "csat");
+			ctl_json_csat(b, value);
+			json_builder_end_object(b);
+		}
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		root = json_builder_get_root(b);
+		ctl_print_json(root);
+		json_node_unref(root);
+		g_object_unref(b);
+	} else {
+		printf("Tickets by status:\n");
+		g_hash_table_iter_init(&it, counts);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			printf("  %-10s %d\n", (char *)key,
+			       GPOINTER_TO_INT(value));
+		printf("\nSatisfaction (CSAT, 1-5):\n");
+		ctl_print_csat("all", &all);
+		g_hash_table_iter_init(&it, by_mailbox);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			char *label = g_strdup_printf("mailbox %s",
+						      (char *)key);
+
+			ctl_print_csat(label, value);
+			g_free(label);
+		}
+		g_hash_table_iter_init(&it, by_agent);
+		while (g_hash_table_iter_next(&it, &key, &value)) {
+			char *label = g_strdup_printf("agent %s", (char *)key);
+
+			ctl_print_csat(label, value);
+			g_free(label);
+		}
+	}
+	g_hash_table_unref(by_mailbox);
+	g_hash_table_unref(by_agent);
+	g_hash_table_unref(counts);
+	g_ptr_array_unref(rows);
+	g_free(mailbox);
+	g_free(since);
+	g_free(until);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_campaign(struct ctl *ctl, int argc, char **argv)
+{
+	gboolean dry_run = FALSE;
+	GOptionEntry entries[] = {
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		  "With run: list what would be sent, send nothing", NULL },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
+		  "Print JSON", NULL },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	const struct config_campaign *c;
+	struct ingest ingest;
+	GPtrArray *report;
+	gboolean preview;
+	char *error = NULL;
+	int rc;
+
+	ctl_parse("campaign preview|run NAME - who a campaign mails and why",
+		  entries, &argc, &argv);
+	if (argc != 3 || (strcmp(argv[1], "preview") != 0 &&
+			  strcmp(argv[1], "run") != 0)) {
+		fprintf(stderr, "ticketctl: usage: ticketctl campaign "
+			"preview|run NAME [--dry-run] [--json]\n");
+		return CTL_EXIT_USAGE;
+	}
+	preview = strcmp(argv[1], "preview") == 0;
+	ctl_open(ctl);
+	c = config_campaign_find(ctl->config, argv[2]);
+	if (c == NULL) {
+		fprintf(stderr, "ticketctl: no [campaign %s] in %s\n", argv[2],
+			ctl->config->path);
+		return CTL_EXIT_NOTFOUND;
+	}
+	if (ingest_init(&ingest, ctl->config, ctl->store, NULL, &error) < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	ingest.templates = template_set_new(ctl->config->templates_dir,
+					    TICKETD_DATADIR "/templates");
+	report = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)rules_campaign_item_free);
+	rc = store_begin(ctl->store, &error);
+	if (rc == 0)
+		rc = rules_campaign_run(&ingest, c,
+					g_get_real_time() / G_USEC_PER_SEC,
+					preview || dry_run, report, &error);
+	if (rc == 0 && !preview && !dry_run)
+		rc = store_commit(ctl->store, &error);
+	else
+		store_rollback(ctl->store);
+	if (rc < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	if (ctl->json) {
+		JsonBuilder *b = json_builder_new();
+		JsonNode *root;
+
+		json_builder_begin_array(b);
+		for (guint i = 0; i < report->len; i++) {
+			const struct rules_campaign_item *it =
+				report->pdata[i];
+
+			json_builder_begin_object(b);
+			ctl_json_string(b, "address", it->address);
+			json_builder_set_member_name(b, "ticket_id");
+			json_builder_add_int_value(b, it->ticket_id);
+			ctl_json_time(b, "due", it->due);
+			ctl_json_string(b, "verdict", it->verdict);
+			ctl_json_string(b, "reason", it->reason);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		root = json_builder_get_root(b);
+		ctl_print_json(root);
+		json_node_unref(root);
+		g_object_unref(b);
+	} else {
+		if (report->len == 0)
+			printf("campaign %s: nobody is scheduled\n", c->name);
+		for (guint i = 0; i < report->len; i++) {
+			const struct rules_campaign_item *it =
+				report->pdata[i];
+			char *due = template_data_iso8601(it->due);
+
+			printf("%-8s %-30s ticket %-6" G_GINT64_FORMAT
+			       " due %s  %s\n", it->verdict, it->address,
+			       it->ticket_id, due, it->reason);
+			g_free(due);
+		}
+	}
+	if (!preview && !dry_run) {
+		/* Send what was queued now rather than at the next loop. */
+		struct outbox *outbox = outbox_new(&ctl->config->smtp,
+						   ctl->store);
+
+		outbox_flush(outbox, FALSE, NULL);
+		outbox_free(outbox);
+	}
+	g_ptr_array_unref(report);
+	template_set_free(ingest.templates);
+	ingest_deinit(&ingest);
+	return CTL_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	ctl_command_t *run;
@@ -721,6 +1069,8 @@ static const struct {
 	{ "assign", ctl_assign, "assign a ticket to an agent" },
 	{ "note", ctl_note, "add an internal note to a ticket" },
 	{ "secret", ctl_secret, "secret rotate: new key for reply addresses" },
+	{ "stats", ctl_stats, "ticket counts and CSAT (--json)" },
+	{ "campaign", ctl_campaign, "campaign preview|run NAME [--dry-run]" },
 };
 
 static void

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "mailer.h"
+#include "rules.h"
 #include "template-data.h"
 #include "threading.h"
 #include "workflow.h"
@@ -54,12 +55,15 @@ workflow_set_status(struct ingest *ingest, struct store_ticket *t,
 		    const char *status, const char *what, const char *actor,
 		    gint64 row, char **error_r)
 {
+	gboolean was_done;
 	char *detail;
 	int rc;
 
 	if (strcmp(t->status, status) == 0)
 		return 0;
 	detail = g_strdup_printf("%s -> %s", t->status, status);
+	was_done = strcmp(t->status, "resolved") == 0 ||
+		   strcmp(t->status, "closed") == 0;
 	g_free(t->status);
 	t->status = g_strdup(status);
 	if (strcmp(status, "resolved") == 0) {
@@ -77,6 +81,10 @@ workflow_set_status(struct ingest *ingest, struct store_ticket *t,
 	if (rc == 0)
 		log_info("ticket %" G_GINT64_FORMAT ": %s by %s: %s", t->id,
 			 what, actor, detail);
+	/* Resolved (not merely closed after resolving): survey, campaigns */
+	if (rc == 0 && !was_done && strcmp(status, "resolved") == 0 &&
+	    t->merged_into == 0)
+		rc = rules_on_resolved(ingest, t, error_r);
 	g_free(detail);
 	return rc;
 }
