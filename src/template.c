@@ -1635,7 +1635,17 @@ check_nodes(struct check *c, GPtrArray *nodes)
 			continue;
 		if (c->vars != NULL) {
 			full = check_var_resolve(c, n, section);
-			if (full == NULL)
+			if (full == NULL && n->path != NULL &&
+			    n->path[1] != NULL &&
+			    check_var_through_list(c, n->text, 0) &&
+			    check_var_known(c, n->text, section))
+				check_error(c, n, "unknown variable '%s' (a "
+					    "list item: use {{%s}} inside "
+					    "{{#%.*s}})", n->text,
+					    strrchr(n->text, '.') + 1,
+					    (int)(strrchr(n->text, '.') -
+						  n->text), n->text);
+			else if (full == NULL)
 				check_error(c, n, "unknown variable '%s'",
 					    n->text);
 		}

@@ -19,13 +19,21 @@
 #define TICKETD_EXIT_USAGE 64
 #define TICKETD_EXIT_TEMPFAIL 75
 
+/* 0 run, 1 stop (SIGTERM, SIGINT), 2 reload (SIGHUP): the daemon loop
+   returns on any non-zero value after the current message. */
+#define TICKETD_STOP 1
+#define TICKETD_RELOAD 2
 static volatile int ticketd_stop;
 
 static void
 ticketd_on_signal(int sig)
 {
-	(void)sig;
-	ticketd_stop = 1;
+	if (sig == SIGHUP) {
+		if (ticketd_stop == 0)
+			ticketd_stop = TICKETD_RELOAD;
+	} else {
+		ticketd_stop = TICKETD_STOP;
+	}
 }
 
 static void
@@ -38,6 +46,7 @@ ticketd_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -110,6 +119,59 @@ ticketd_stdin(struct ingest *ingest, const char *mailbox_name)
 	outbox_flush(outbox, FALSE, NULL);
 	outbox_free(outbox);
 	return 0;
+}
+
+/* SIGHUP: read the configuration again and start over with it; a broken
+   file is reported and the running configuration kept.  Templates are
+   re-read anyway (they also are whenever a file changes). */
+static void
+ticketd_reload(struct config **config_p, struct store **store_p,
+	       struct template_set **templates_p, struct ingest *ingest,
+	       const char *config_path)
+{
+	struct config *config;
+	struct store *store = *store_p;
+	char *error = NULL;
+
+	config = config_load(config_path != NULL ? config_path :
+			     TICKETD_SYSCONFDIR "/ticketd.conf", &error);
+	if (config == NULL) {
+		log_error("reload: %s; keeping the running configuration",
+			  error);
+		g_free(error);
+		return;
+	}
+	if (strcmp(config->db_path, (*config_p)->db_path) != 0) {
+		store = store_open(config->db_path, &error);
+		if (store == NULL) {
+			log_error("reload: %s; keeping the running "
+				  "configuration", error);
+			g_free(error);
+			config_free(config);
+			return;
+		}
+	}
+	ingest_deinit(ingest);
+	template_set_free(*templates_p);
+	*templates_p = template_set_new(config->templates_dir,
+					TICKETD_DATADIR "/templates");
+	if (ingest_init(ingest, config, store, *templates_p, &error) < 0) {
+		/* the old store and key still work: keep them */
+		log_error("reload: %s", error);
+		g_free(error);
+		if (store != *store_p)
+			store_close(store);
+		config_free(config);
+		ingest_init(ingest, *config_p, *store_p, *templates_p, &error);
+		return;
+	}
+	if (store != *store_p)
+		store_close(*store_p);
+	config_free(*config_p);
+	*config_p = config;
+	*store_p = store;
+	log_info("reloaded %s: %u mailbox(es)", config->path,
+		 config->mailboxes->len);
 }
 
 int
@@ -198,7 +260,14 @@ main(int argc, char **argv)
 		if (!once)
 			log_info("ticketd %s started with %u mailbox(es)",
 				 PACKAGE_VERSION, config->mailboxes->len);
-		status = daemon_run(&ingest, &options);
+		for (;;) {
+			status = daemon_run(&ingest, &options);
+			if (once || ticketd_stop != TICKETD_RELOAD)
+				break;
+			ticketd_stop = 0;
+			ticketd_reload(&config, &store, &templates, &ingest,
+				       config_path);
+		}
 		if (!once)
 			log_info("ticketd stopped");
 	}
