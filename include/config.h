@@ -71,6 +71,10 @@ struct config_mailbox {
 	int survey_delay;	/* seconds after resolution */
 	int survey_cooldown_days;
 	int campaign_cap_days;	/* one campaign mail per customer per ... */
+	int max_auto_per_hour;	/* automatic answers per address and hour */
+	char **autoreply_subjects; /* more out-of-office subject starts,
+				      lower case, or NULL */
+	int max_message_bytes;	/* larger: stored raw, flagged, not parsed */
 };
 
 /* A [campaign NAME] group. */
@@ -94,6 +98,7 @@ struct config {
 	struct config_smtp smtp;
 	GPtrArray *mailboxes;	/* struct config_mailbox *, file order */
 	GPtrArray *campaigns;	/* struct config_campaign *, file order */
+	GList *warnings;	/* char *: things to log at every start */
 };
 
 /* Parse a duration: seconds, or a number with s, m, h or d.  Returns the

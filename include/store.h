@@ -279,6 +279,17 @@ int store_outbox_mark_retry(struct store *store, gint64 id, int attempts,
 int store_outbox_mark_failed(struct store *store, gint64 id,
 			     const char *error, char **error_r);
 
+/* Number of automatic answers (outbound, kind auto, addressed to addr
+   alone) stored since since. */
+int store_auto_count(struct store *store, const char *addr, gint64 since,
+		     int *count_r, char **error_r);
+
+/* Mark the outbox mail that sent the message with message_id bounced
+   with reason; *ticket_id_r gets its ticket (0: none).  1 found, 0 not. */
+int store_outbox_bounced(struct store *store, const char *message_id,
+			 const char *reason, gint64 *ticket_id_r,
+			 char **error_r);
+
 /* Earliest next_attempt among queued items; 0 when none. */
 int store_outbox_next_time(struct store *store, gint64 *when_r,
 			   char **error_r);

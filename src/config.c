@@ -18,11 +18,14 @@ static const char *const config_database_keys[] = {
 };
 static const char *const config_smtp_keys[] = {
 	"url", "starttls", "verify", "user", "password", "password_file",
+	"password_env",
 	"from", "timeout_seconds", "max_retry_hours", NULL
 };
 static const char *const config_templates_keys[] = { "dir", NULL };
 static const char *const config_mailbox_keys[] = {
-	"imap", "user", "password", "password_file", "tls", "verify",
+	"imap", "user", "password", "password_file", "password_env", "tls",
+	"verify", "max_auto_per_hour", "autoreply_subjects",
+	"max_message_bytes",
 	"address", "name", "tag", "poll_seconds", "processed_folder",
 	"batch_size", "ack", "agents", "tier2", "notify", "agent_auth",
 	"authserv_id", "reopen_days", "autoclose_days",
@@ -39,6 +42,7 @@ struct config_reader {
 	GKeyFile *kf;
 	const char *path;
 	char *error;		/* first error, owned */
+	gboolean has_password;	/* a password is written in the file */
 };
 
 static void G_GNUC_PRINTF(4, 5)
@@ -279,21 +283,36 @@ config_read_campaign(struct config_reader *r, const struct config *config,
 	return c;
 }
 
-/* Read a password from "password" or "password_file" (first line). */
+/* Read a password from "password", "password_file" (first line) or
+   "password_env" (an environment variable). */
 static char *
 config_get_password(struct config_reader *r, const char *group)
 {
 	char *pw = config_get(r, group, "password");
 	char *file = config_get(r, group, "password_file");
+	char *env = config_get(r, group, "password_env");
 	char *contents = NULL;
 	GError *err = NULL;
 
-	if (pw != NULL && file != NULL) {
-		config_fail(r, group, "password_file",
-			    "give password or password_file, not both");
+	if ((pw != NULL) + (file != NULL) + (env != NULL) > 1) {
+		config_fail(r, group, file != NULL ? "password_file" :
+			    "password_env", "give one of password, "
+			    "password_file and password_env");
 		g_free(file);
+		g_free(env);
 		return pw;
 	}
+	if (env != NULL) {
+		const char *v = g_getenv(env);
+
+		if (v == NULL)
+			config_fail(r, group, "password_env",
+				    "environment variable %s is not set", env);
+		g_free(env);
+		return v != NULL ? g_strdup(v) : NULL;
+	}
+	if (pw != NULL)
+		r->has_password = TRUE;
 	if (file == NULL)
 		return pw;
 	if (!g_file_get_contents(file, &contents, NULL, &err)) {
@@ -448,6 +467,7 @@ config_mailbox_free(gpointer p)
 	g_free(mb->authserv_id);
 	g_strfreev(mb->status_keywords);
 	g_free(mb->language);
+	g_strfreev(mb->autoreply_subjects);
 
 	g_free(mb->name);
 	g_free(mb->imap_url);
@@ -488,7 +508,7 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 	mb->password = config_get_password(r, group);
 	if (mb->password == NULL)
 		config_fail(r, group, "password",
-			    "missing value (or password_file)");
+			    "missing value (or password_file, password_env)");
 
 	tls = config_get(r, group, "tls");
 	if (tls == NULL)
@@ -605,6 +625,13 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 						  0, 36500);
 	mb->campaign_cap_days = config_get_int(r, group, "campaign_cap_days",
 					       30, 0, 36500);
+	mb->max_auto_per_hour = config_get_int(r, group, "max_auto_per_hour",
+					       5, 0, 100000);
+	mb->autoreply_subjects = config_get_list(r, group,
+						 "autoreply_subjects");
+	mb->max_message_bytes = config_get_int(r, group, "max_message_bytes",
+					       50 * 1024 * 1024, 1024,
+					       1024 * 1024 * 1024);
 	return mb;
 }
 
@@ -734,6 +761,31 @@ config_load(const char *path, char **error_r)
 		config_campaign_free);
 	config_read(&r, config);
 	g_key_file_free(r.kf);
+	if (r.error == NULL && r.has_password) {
+		GStatBuf st;
+
+		if (g_stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+			config->warnings = g_list_append(config->warnings,
+				g_strdup_printf("%s holds a password and is "
+						"readable by group or others "
+						"(chmod 600 it, or use "
+						"password_file)", path));
+	}
+	for (guint i = 0; r.error == NULL && i < config->mailboxes->len; i++) {
+		const struct config_mailbox *mb = config->mailboxes->pdata[i];
+
+		if (!mb->verify && mb->tls != CONFIG_TLS_NONE)
+			config->warnings = g_list_append(config->warnings,
+				g_strdup_printf("%s: [mailbox %s] verify = no: "
+						"the IMAP server's certificate "
+						"is not checked", path,
+						mb->name));
+	}
+	if (r.error == NULL && !config->smtp.verify)
+		config->warnings = g_list_append(config->warnings,
+			g_strdup_printf("%s: [smtp] verify = no: the SMTP "
+					"server's certificate is not checked",
+					path));
 	if (r.error != NULL) {
 		*error_r = r.error;
 		config_free(config);
@@ -750,6 +802,7 @@ config_free(struct config *config)
 	g_free(config->path);
 	g_free(config->db_path);
 	g_free(config->secret_file);
+	g_list_free_full(config->warnings, g_free);
 	g_free(config->templates_dir);
 	g_free(config->smtp.url);
 	g_free(config->smtp.user);

@@ -317,7 +317,7 @@ ctl_template_examples(JsonObject *data, const struct config_mailbox *mb,
 		links = json_array_new();
 		tag = g_uri_escape_string(json_object_get_string_member(
 			json_object_get_object_member(data, "ticket"),
-			"tag"), NULL, FALSE);
+			"tag"), "[]", FALSE);
 		for (int i = 1; i <= 5; i++) {
 			JsonObject *l = json_object_new();
 			char *mailto = g_strdup_printf("mailto:%s?subject="
@@ -465,7 +465,8 @@ ctl_template_preview(const struct config *config, struct store *store,
 		{ "mailbox", 'm', 0, G_OPTION_ARG_STRING, &mailbox,
 		  "As for this mailbox (default: the ticket's)", "NAME" },
 		{ "lang", 'l', 0, G_OPTION_ARG_STRING, &lang,
-		  "In this language, e.g. zh (default: none)", "LANG" },
+		  "In this language, e.g. zh (default: the mailbox's "
+		  "language key unless auto)", "LANG" },
 		{ "dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir,
 		  "Templates directory (default: the [templates] dir)",
 		  "DIR" },
@@ -531,6 +532,9 @@ ctl_template_preview(const struct config *config, struct store *store,
 	ctl_template_examples(data, mb, t, campaign, examples);
 	set = template_set_new(dir != NULL ? dir : config->templates_dir,
 			       CTL_TEMPLATE_SHIPPED);
+	if (lang == NULL && mb->language != NULL &&
+	    strcmp(mb->language, "auto") != 0)
+		lang = g_strdup(mb->language);
 	mail = template_set_render(set, argv[1], mb->name, lang, data, &error);
 	if (mail == NULL) {
 		fprintf(stderr, "ticketctl: template preview: %s\n", error);

@@ -7,6 +7,7 @@
 
 #include "agent-auth.h"
 #include "autoreply.h"
+#include "bounce.h"
 #include "ingest.h"
 #include "log.h"
 #include "mailer.h"
@@ -22,6 +23,7 @@
 #define INGEST_KEY_NAME "agent_token_key"
 #define INGEST_KEY_BYTES 32
 #define INGEST_MAX_MERGE_HOPS 10
+#define INGEST_OVERSIZE_PARSE (256 * 1024)
 
 /* Everything known about the message being ingested. */
 struct ingest_msg {
@@ -34,8 +36,14 @@ struct ingest_msg {
 	gboolean verified;		/* ... and passed agent_auth */
 	gint64 token_ticket;		/* ticket of a valid reply address */
 	char *thread_root;		/* Thread-Index conversation */
+	gboolean oversize;		/* over max_message_bytes */
 	char *safe_from;		/* From for log lines */
 };
+
+static const char ingest_too_large_text[] =
+	"Hello,\n\nwe have received your message and opened a ticket for it, "
+	"but it is too large for us to read it all.  Please send the text "
+	"again without large attachments, replying to this mail.\n";
 
 static const char ingest_ack_text[] =
 	"Hello,\n\nwe have received your message and opened a ticket for it.\n"
@@ -221,10 +229,11 @@ ingest_queue_ack(struct ingest_msg *im, const struct store_ticket *t,
 	char lang[32];
 	int rc;
 
-	m.template = "ack";
+	m.template = im->oversize ? "too_large" : "ack";
 	m.language = mailer_language(im->mb, im->msg, lang);
 	m.data = template_data_new(im->mb, t, im->msg);
-	m.fallback_text = ingest_ack_text;
+	m.fallback_text = im->oversize ? ingest_too_large_text :
+		ingest_ack_text;
 	m.ticket = t;
 	m.to = &to;
 	m.in_reply_to = im->msg->message_id;
@@ -332,7 +341,8 @@ ingest_store_message(struct ingest_msg *im, gint64 ticket_id,
 	meta.direction = "in";
 	meta.kind = kind;
 	meta.thread_by = threading_reason_name(reason);
-	meta.flagged = flagged;
+	meta.flagged = flagged != NULL ? flagged :
+		im->oversize ? "oversize" : NULL;
 	meta.thread_root = im->thread_root;
 	return store_message_insert(im->ingest->store, im->msg, &meta, row_r,
 				    error_r);
@@ -902,6 +912,37 @@ ingest_rules(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 	return rc < 0 ? -1 : 1;
 }
 
+/* A bounce: mark the outbox mail it reports bounced and keep it on that
+   mail's ticket; never open a ticket for it, never answer it. */
+static int
+ingest_bounce(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
+{
+	char *reason = NULL;
+	GPtrArray *ids = bounce_original_ids(im->msg, &reason);
+	gint64 ticket_id = 0, row;
+	int rc = 0;
+
+	for (guint i = 0; i < ids->len && rc == 0; i++)
+		rc = store_outbox_bounced(im->ingest->store, ids->pdata[i],
+					  reason, &ticket_id, error_r);
+	if (rc >= 0)
+		rc = ingest_store_message(im, ticket_id, "bounce",
+					  THREADING_NEW, NULL, &row, error_r);
+	if (rc == 0 && ticket_id > 0) {
+		rc = store_event_add(im->ingest->store, ticket_id, "ticketd",
+				     "bounced", reason, row, error_r);
+		log_warnx("ticket %" G_GINT64_FORMAT ": our mail bounced: %s",
+			  ticket_id, reason);
+	} else if (rc == 0) {
+		log_info("mailbox %s: bounce about no mail of ours stored "
+			 "(%s)", im->mb->name, reason);
+	}
+	*ticket_id_r = ticket_id;
+	g_ptr_array_unref(ids);
+	g_free(reason);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Everything of ingest_message() that runs inside the transaction. */
 static int
 ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
@@ -924,6 +965,8 @@ ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
 		return 0;
 	}
 	*result_r = INGEST_STORED;
+	if (im->cls == AUTOREPLY_BOUNCE)
+		return ingest_bounce(im, ticket_id_r, error_r);
 	ingest_identify(im);
 	rc = ingest_rules(im, ticket_id_r, error_r);
 	if (rc != 0)
@@ -982,6 +1025,44 @@ ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
 	return rc;
 }
 
+/* What autoreply_classify() cannot know: our own mail coming back, and
+   the mailbox's own out-of-office subjects. */
+static void
+ingest_classify_more(struct ingest_msg *im)
+{
+	const struct message *msg = im->msg;
+
+	if (im->cls != AUTOREPLY_HUMAN)
+		return;
+	if (msg->x_loop != NULL) {
+		char *v = g_strstrip(g_ascii_strdown(msg->x_loop, -1));
+
+		if (config_is_own_address(im->ingest->config, v)) {
+			im->cls = AUTOREPLY_AUTO;
+			im->auto_reason = "loop";
+		}
+		g_free(v);
+		if (im->cls != AUTOREPLY_HUMAN)
+			return;
+	}
+	if (config_is_own_address(im->ingest->config, msg->from.addr)) {
+		im->cls = AUTOREPLY_AUTO;
+		im->auto_reason = "from-ourselves";
+		return;
+	}
+	if (im->mb->autoreply_subjects != NULL) {
+		char *subject = g_utf8_strdown(msg->subject, -1);
+
+		for (char **s = im->mb->autoreply_subjects; *s != NULL; s++)
+			if (g_str_has_prefix(g_strchug(subject), *s)) {
+				im->cls = AUTOREPLY_AUTO;
+				im->auto_reason = "out-of-office-subject";
+				break;
+			}
+		g_free(subject);
+	}
+}
+
 int
 ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 	       const char *data, size_t len,
@@ -989,15 +1070,30 @@ ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 	       enum ingest_result *result_r, gint64 *ticket_id_r,
 	       char **error_r)
 {
-	struct message *msg = message_parse(data, len);
 	struct ingest_msg im = { 0 };
+	struct message *msg;
 	char *safe_id;
 	int rc;
+
+	/* Over max_message_bytes: read only its beginning, keep it whole. */
+	if (len > (size_t)mb->max_message_bytes) {
+		msg = message_parse(data, INGEST_OVERSIZE_PARSE);
+		g_bytes_unref(msg->raw);
+		msg->raw = g_bytes_new(data, len);
+		im.oversize = TRUE;
+		log_warnx("mailbox %s: message of %zu bytes is over "
+			  "max_message_bytes (%d): stored raw, only its "
+			  "beginning read", mb->name, len,
+			  mb->max_message_bytes);
+	} else {
+		msg = message_parse(data, len);
+	}
 
 	im.ingest = ingest;
 	im.mb = mb;
 	im.msg = msg;
 	im.cls = autoreply_classify(msg, &im.auto_reason);
+	ingest_classify_more(&im);
 	im.safe_from = log_sanitize(msg->from.addr);
 	if (msg->thread_index != NULL)
 		im.thread_root = thread_index_root(msg->thread_index);

@@ -158,12 +158,50 @@ mailer_language(const struct config_mailbox *mb, const struct message *msg,
 	return n > 0 ? buf : NULL;
 }
 
+/* Has m->to had max_auto_per_hour automatic answers in the last hour? */
+static int
+mailer_capped(struct store *store, const struct config_mailbox *mb,
+	      const struct mailer_mail *m, char **error_r)
+{
+	int count;
+
+	if (m->auto_submitted == NULL ||
+	    strcmp(m->auto_submitted, "auto-replied") != 0 ||
+	    m->to_more != NULL || m->cc != NULL)
+		return 0;
+	if (store_auto_count(store, m->to->addr,
+			     g_get_real_time() / G_USEC_PER_SEC - 3600, &count,
+			     error_r) < 0)
+		return -1;
+	return count >= mb->max_auto_per_hour ? 1 : 0;
+}
+
 int
 mailer_queue(const struct config *config, struct store *store,
 	     struct template_set *templates, const struct config_mailbox *mb,
 	     const struct mailer_mail *m, gint64 *row_r, char **error_r)
 {
-	struct template_mail *mail = mailer_render(templates, mb, m);
+	struct template_mail *mail;
+	int capped = mailer_capped(store, mb, m, error_r);
+
+	if (capped < 0)
+		return -1;
+	if (capped > 0) {
+		char *to = log_sanitize(m->to->addr);
+
+		log_warnx("mailbox %s: %s had %d automatic answers in the last "
+			  "hour (max_auto_per_hour): %s not sent", mb->name, to,
+			  mb->max_auto_per_hour, m->template);
+		g_free(to);
+		if (row_r != NULL)
+			*row_r = 0;
+		if (m->ticket != NULL)
+			return store_event_add(store, m->ticket->id, "ticketd",
+					       "auto answer capped",
+					       m->template, 0, error_r);
+		return 0;
+	}
+	mail = mailer_render(templates, mb, m);
 	struct compose_mail c = { 0 };
 	struct store_message_meta meta = { 0 };
 	GPtrArray *headers, *refs, *rcpts, *to_more;
@@ -211,6 +249,9 @@ mailer_queue(const struct config *config, struct store *store,
 	} else {
 		subject = g_strdup(mail->subject);
 	}
+	/* Recognised when it comes back: never answered (mail loops). */
+	g_ptr_array_add(headers, g_strdup_printf("X-Ticketd-Loop: %s",
+						 mb->address));
 	message_id = compose_message_id(mailer_domain(mb->address));
 	c.from_name = m->from_name != NULL ? m->from_name : mb->display_name;
 	c.from_addr = mb->address;

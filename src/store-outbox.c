@@ -221,3 +221,56 @@ store_outbox_next_time(struct store *store, gint64 *when_r, char **error_r)
 		return store_error(store, "read outbox", error_r);
 	return 0;
 }
+
+int
+store_auto_count(struct store *store, const char *addr, gint64 since,
+		 int *count_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_AUTO_COUNT,
+		"SELECT count(*) FROM messages WHERE direction = 'out' "
+		"AND kind = 'auto' AND to_addrs = ?1 AND received >= ?2",
+		error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, addr);
+	sqlite3_bind_int64(stmt, 2, since);
+	rc = sqlite3_step(stmt);
+	*count_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW)
+		return store_error(store, "count automatic answers", error_r);
+	return 0;
+}
+
+int
+store_outbox_bounced(struct store *store, const char *message_id,
+		     const char *reason, gint64 *ticket_id_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_BOUNCED,
+		"UPDATE outbox SET status = 'bounced', last_error = ?2 "
+		"WHERE message_row = (SELECT id FROM messages WHERE "
+		"message_id = ?1 AND direction = 'out') "
+		"RETURNING coalesce(ticket_id, 0)", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, message_id);
+	store_bind_text(stmt, 2, reason);
+	rc = sqlite3_step(stmt);
+	*ticket_id_r = 0;
+	if (rc == SQLITE_ROW) {
+		*ticket_id_r = sqlite3_column_int64(stmt, 0);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			;
+		sqlite3_reset(stmt);
+		return rc == SQLITE_DONE ? 1 :
+			store_error(store, "mark mail bounced", error_r);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_error(store, "mark mail bounced", error_r);
+	return 0;
+}

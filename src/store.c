@@ -69,6 +69,8 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
 	"CREATE INDEX messages_thread_root ON messages(thread_root)"
 	" WHERE thread_root IS NOT NULL;"
+	"CREATE INDEX messages_auto ON messages(to_addrs, received)"
+	" WHERE direction = 'out' AND kind = 'auto';"
 	"CREATE TABLE attachments ("
 	" id INTEGER PRIMARY KEY,"
 	" message_row INTEGER NOT NULL REFERENCES messages(id),"

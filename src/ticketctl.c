@@ -9,6 +9,7 @@
 
 #include "compose.h"
 #include "config.h"
+#include "ctl-template.h"
 #include "ingest.h"
 #include "log.h"
 #include "message.h"
@@ -1057,6 +1058,24 @@ ctl_campaign(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* template check|preview|vars, in ctl-template.c.  "vars", "check DIR"
+   and --help need no configuration. */
+static int
+ctl_template(struct ctl *ctl, int argc, char **argv)
+{
+	gboolean need = argc >= 2 &&
+			(strcmp(argv[1], "preview") == 0 ||
+			 (strcmp(argv[1], "check") == 0 && argc == 2));
+
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    g_str_has_prefix(argv[i], "--help"))
+			need = FALSE;
+	if (need)
+		ctl_open(ctl);
+	return ctl_template_main(ctl->config, ctl->store, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	ctl_command_t *run;
@@ -1071,6 +1090,8 @@ static const struct {
 	{ "secret", ctl_secret, "secret rotate: new key for reply addresses" },
 	{ "stats", ctl_stats, "ticket counts and CSAT (--json)" },
 	{ "campaign", ctl_campaign, "campaign preview|run NAME [--dry-run]" },
+	{ "template", ctl_template,
+	  "template check [DIR] | preview NAME --ticket ID | vars" },
 };
 
 static void

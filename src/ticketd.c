@@ -243,6 +243,8 @@ main(int argc, char **argv)
 			     TICKETD_SYSCONFDIR "/ticketd.conf", &error);
 	if (config == NULL)
 		fatalx(CONFIG_EXIT, "%s", error);
+	for (GList *w = config->warnings; w != NULL; w = w->next)
+		log_warnx("%s", (char *)w->data);
 	store = store_open(config->db_path, &error);
 	if (store == NULL)
 		fatalx(use_stdin ? TICKETD_EXIT_TEMPFAIL : 1, "%s", error);

@@ -776,6 +776,200 @@ test_check_file(void)
 	g_free(dir);
 }
 
+/* A small variable table for the checks: the real one is tested in
+   test-ctl-template.c. */
+static const struct template_var check_vars[] = {
+	{ "ticket.id", TEMPLATE_VAR_VALUE, "number", NULL },
+	{ "ticket.tag", TEMPLATE_VAR_VALUE, "tag", NULL },
+	{ "customer.name", TEMPLATE_VAR_VALUE, "name", NULL },
+	{ "history", TEMPLATE_VAR_LIST, "events", "agent_new" },
+	{ "history.date", TEMPLATE_VAR_VALUE, "when", "agent_new" },
+	{ "history.actor", TEMPLATE_VAR_VALUE, "who", "agent_new" },
+};
+
+/* One file to check: the exact errors expected, without "DIR/". */
+struct check_case {
+	const char *file;
+	const char *text;
+	gboolean partial;
+	const char *want[4];	/* NULL-terminated */
+};
+
+static const struct check_case check_cases[] = {
+	/* clean: list items, outer names and "." inside sections, objects
+	   as sections, inverted sections */
+	{ "ok.txt", "Subject: {{ticket.tag}}\n\n"
+	  "{{#history}}\n  {{date}} {{actor}} {{ticket.id}} {{.}}\n"
+	  "{{/history}}\n{{^history}}none{{/history}}\n"
+	  "{{#customer.name}}{{.}}{{/customer.name}}\n"
+	  "{{#ticket}}{{id}}{{/ticket}}{{#history}}{{#.}}{{date}}{{/.}}"
+	  "{{/history}}\n", FALSE, { NULL } },
+	/* unclosed section */
+	{ "unclosed.txt", "Subject: x\n\nline\n  {{#history}}\n{{date}}\n",
+	  FALSE, { "unclosed.txt:4:3: unclosed section 'history'" } },
+	/* mismatched close */
+	{ "mismatch.txt", "Subject: x\n\n{{#history}}{{/ticket}}\n", FALSE,
+	  { "mismatch.txt:3:13: section 'history' closed by '/ticket'",
+	    "mismatch.txt:3:1: unclosed section 'history'" } },
+	{ "stray.txt", "Subject: x\n\nHi\n{{/history}}\n", FALSE,
+	  { "stray.txt:4:1: closing tag '/history' without open section" } },
+	/* unknown variables at the top level, in headers and the body */
+	{ "top.txt", "Subject: {{ticket.tga}}\nReply-To: {{survey.address}}"
+	  "\n\nHi {{custmer.name}}, {{ticket}}\n", FALSE,
+	  { "top.txt:1:10: unknown variable 'ticket.tga'",
+	    "top.txt:2:11: unknown variable 'survey.address'",
+	    "top.txt:4:4: unknown variable 'custmer.name'",
+	    "top.txt:4:22: unknown variable 'ticket'" } },
+	/* unknown variable inside a list section */
+	{ "inlist.txt", "Subject: x\n\n{{#history}}\n  {{date}} {{dat}}\n"
+	  "{{/history}}\n", FALSE,
+	  { "inlist.txt:4:12: unknown variable 'dat'" } },
+	/* list items outside their list, also in an inverted section */
+	{ "outside.txt", "Subject: x\n\n{{date}} {{history.date}}\n"
+	  "{{^history}}{{actor}}{{/history}}\n", FALSE,
+	  { "outside.txt:3:1: unknown variable 'date'",
+	    "outside.txt:3:10: unknown variable 'history.date' (a list "
+	    "item: use {{date}} inside {{#history}})",
+	    "outside.txt:4:13: unknown variable 'actor'" } },
+	/* an unknown section name, and its contents */
+	{ "section.txt", "Subject: x\n\n{{#histroy}}{{date}}{{/histroy}}\n",
+	  FALSE, { "section.txt:3:1: unknown variable 'histroy'",
+		   "section.txt:3:13: unknown variable 'date'" } },
+	{ "dot.txt", "Subject: x\n\n{{.}}\n", FALSE,
+	  { "dot.txt:3:1: unknown variable '.'" } },
+	/* missing Subject: */
+	{ "nosubject.txt", "From: x\n\nbody {{ticket.id}}\n", FALSE,
+	  { "nosubject.txt:1:1: missing Subject: header" } },
+	{ "noheader.txt", "Hello {{ticket.id}}\n\nbody\n", FALSE,
+	  { "noheader.txt:1:1: missing Subject: header",
+	    "noheader.txt:1:1: malformed header line (expected 'Name: "
+	    "value')" } },
+	/* unknown partial */
+	{ "partial.txt", "Subject: x\n\nHi\n  {{> nosuch}}\n{{> sig}}\n",
+	  FALSE, { "partial.txt:4:3: unknown partial 'nosuch'" } },
+	/* a partial may be included in a list section: items are fine */
+	{ "sig.txt", "-- \n{{date}} {{ticket.id}} {{.}} {{bogus}}\n", TRUE,
+	  { "sig.txt:2:30: unknown variable 'bogus'" } },
+	/* HTML bodies */
+	{ "page.html", "<p>{{#history}}<i>{{actor}}</i>{{/history}}"
+	  "{{ticket.idd}}{{{customer.name}}}</p>\n", FALSE,
+	  { "page.html:1:44: unknown variable 'ticket.idd'" } },
+	{ "raw.html", "<p>{{& customer.nam}}{{{history.actor}}}</p>\n", FALSE,
+	  { "raw.html:1:4: unknown variable 'customer.nam'",
+	    "raw.html:1:22: unknown variable 'history.actor' (a list item: "
+	    "use {{actor}} inside {{#history}})" } },
+};
+
+static void
+test_check_vars(void)
+{
+	char *dir = make_tmpdir();
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(check_cases); i++)
+		write_file(dir, check_cases[i].file, check_cases[i].text);
+	for (size_t i = 0; i < G_N_ELEMENTS(check_cases); i++) {
+		const struct check_case *c = &check_cases[i];
+		char *path = g_build_filename(dir, c->file, NULL);
+		guint want = 0;
+		int n;
+
+		while (want < G_N_ELEMENTS(c->want) && c->want[want] != NULL)
+			want++;
+		g_ptr_array_set_size(errors, 0);
+		n = template_check_file_vars(path, c->partial, check_vars,
+					     G_N_ELEMENTS(check_vars), errors);
+		for (guint k = 0; k < errors->len; k++)
+			g_test_message("%s", (char *)errors->pdata[k]);
+		g_assert_cmpint(n, ==, (int)errors->len);
+		g_assert_cmpuint(errors->len, ==, want);
+		for (guint k = 0; k < want; k++) {
+			char *full = g_strconcat(dir, "/", c->want[k], NULL);
+
+			g_assert_cmpstr(errors->pdata[k], ==, full);
+			g_free(full);
+		}
+		/* without a table: no variable errors, the rest the same */
+		g_ptr_array_set_size(errors, 0);
+		n = template_check_file_vars(path, c->partial, NULL, 0, errors);
+		for (guint k = 0; k < errors->len; k++)
+			g_assert_null(strstr(errors->pdata[k],
+					     "unknown variable"));
+		g_assert_cmpint(n, ==, c->partial ?
+				template_check_partial(path, errors) :
+				template_check_file(path, errors));
+		g_free(path);
+	}
+	g_ptr_array_free(errors, TRUE);
+	remove_tree(dir);
+	g_free(dir);
+}
+
+/* An edited template is used at the next render of the same set: no
+   restart.  A broken edit falls back to the shipped default (the error
+   is still reported) and fixing it brings the edit back. */
+static void
+test_set_edit(void)
+{
+	char *dir = make_tmpdir(), *shipped = make_tmpdir(), *err = NULL;
+	char *path = g_build_filename(dir, "support", "ack.txt", NULL);
+	struct template_set *set = template_set_new(dir, shipped);
+	struct template_mail *mail;
+	JsonObject *data = parse_object(ticket_json);
+	struct stat st;
+	struct timespec ts[2];
+
+	write_file(shipped, "ack.txt", "Subject: shipped\n\nshipped body\n");
+	write_file(dir, "support/ack.txt", "Subject: v1 {{ticket.id}}\n\n"
+		   "version one\n");
+	mail = template_set_render(set, "ack", "support", NULL, data, &err);
+	g_assert_null(err);
+	g_assert_cmpstr(mail->subject, ==, "v1 42");
+	g_assert_cmpstr(mail->text, ==, "version one\n");
+	template_mail_free(mail);
+
+	/* Rewrite in place (same inode, same size) with a new mtime. */
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	write_file(dir, "support/ack.txt", "Subject: v2 {{ticket.id}}\n\n"
+		   "version two\n");
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	ts[1].tv_sec += 10;
+	g_assert_cmpint(utimensat(AT_FDCWD, path, ts, 0), ==, 0);
+	mail = template_set_render(set, "ack", "support", NULL, data, &err);
+	g_assert_null(err);
+	g_assert_cmpstr(mail->subject, ==, "v2 42");
+	g_assert_cmpstr(mail->text, ==, "version two\n");
+	template_mail_free(mail);
+
+	/* A broken edit: the shipped default goes out, the error is told. */
+	write_file(dir, "support/ack.txt", "Subject: v3\n\n{{#open}}\n");
+	mail = template_set_render(set, "ack", "support", NULL, data, &err);
+	g_assert_nonnull(mail);
+	g_assert_cmpstr(mail->subject, ==, "shipped");
+	g_assert_nonnull(err);
+	g_assert_true(g_str_has_prefix(err, path));
+	g_assert_nonnull(strstr(err, ":3:1: unclosed section 'open'"));
+	g_free(err);
+	err = NULL;
+	template_mail_free(mail);
+
+	/* Fixed again: used at once. */
+	write_file(dir, "support/ack.txt", "Subject: v4\n\nfixed\n");
+	mail = template_set_render(set, "ack", "support", NULL, data, &err);
+	g_assert_null(err);
+	g_assert_cmpstr(mail->subject, ==, "v4");
+	template_mail_free(mail);
+
+	template_set_free(set);
+	json_object_unref(data);
+	remove_tree(dir);
+	remove_tree(shipped);
+	g_free(dir);
+	g_free(shipped);
+	g_free(path);
+}
+
 static char *
 templates_dir(void)
 {
@@ -870,6 +1064,8 @@ main(int argc, char **argv)
 	g_test_add_func("/template/set-headers", test_set_headers);
 	g_test_add_func("/template/set-reload", test_set_reload);
 	g_test_add_func("/template/check-file", test_check_file);
+	g_test_add_func("/template/check-vars", test_check_vars);
+	g_test_add_func("/template/set-edit", test_set_edit);
 	g_test_add_func("/template/default-templates",
 			test_default_templates);
 	return g_test_run();
