@@ -888,7 +888,8 @@ ingest_rules(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 	rc = ingest_store_message(im, t->id, "customer",
 				  THREADING_REPLY_ADDRESS, NULL, &row,
 				  error_r);
-	if (rc == 0 && unsubscribe)
+	/* Anything sent to the unsubscribe address opts out. */
+	if (rc == 0 && (unsubscribe || kind == RULES_ADDRESS_STOP))
 		rc = rules_opt_out(im->ingest, im->mb, im->msg,
 				   kind == RULES_ADDRESS_RATE ? "surveys" :
 				   "campaigns", row, error_r);
