@@ -140,6 +140,16 @@ int store_begin(struct store *store, char **error_r);
 int store_commit(struct store *store, char **error_r);
 void store_rollback(struct store *store);
 
+/* Inside a transaction: SAVEPOINT, RELEASE, ROLLBACK TO (and release) of
+   the one savepoint "msg", so that one message's failure rolls back only
+   its own work. */
+int store_savepoint(struct store *store, char **error_r);
+int store_release(struct store *store, char **error_r);
+void store_rollback_savepoint(struct store *store);
+
+/* TRUE inside a transaction. */
+gboolean store_in_transaction(struct store *store);
+
 /* Get the remembered UIDVALIDITY and last processed UID of mailbox (both
    0 when never seen). */
 int store_mailbox_state_get(struct store *store, const char *mailbox,

@@ -344,6 +344,37 @@ store_rollback(struct store *store)
 }
 
 int
+store_savepoint(struct store *store, char **error_r)
+{
+	return store_step_done(store, STORE_STMT_SAVEPOINT, "SAVEPOINT msg",
+			       "savepoint", error_r);
+}
+
+int
+store_release(struct store *store, char **error_r)
+{
+	return store_step_done(store, STORE_STMT_RELEASE, "RELEASE msg",
+			       "release savepoint", error_r);
+}
+
+void
+store_rollback_savepoint(struct store *store)
+{
+	if (store_step_done(store, STORE_STMT_ROLLBACK_TO, "ROLLBACK TO msg",
+			    "rollback to savepoint", NULL) < 0 ||
+	    store_step_done(store, STORE_STMT_RELEASE, "RELEASE msg",
+			    "release savepoint", NULL) < 0)
+		log_warnx("database %s: rollback to savepoint failed: %s",
+			  store->path, sqlite3_errmsg(store->db));
+}
+
+gboolean
+store_in_transaction(struct store *store)
+{
+	return !sqlite3_get_autocommit(store->db);
+}
+
+int
 store_mailbox_state_get(struct store *store, const char *mailbox,
 			uint32_t *uidvalidity_r, uint32_t *last_uid_r,
 			char **error_r)
