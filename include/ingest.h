@@ -17,6 +17,7 @@ struct ingest {
 	struct store *store;		/* borrowed */
 	struct template_set *templates;	/* borrowed */
 	GBytes *token_key;		/* owned: HMAC key of reply addresses */
+	gboolean quiet;			/* queue no mail at all (imports) */
 };
 
 enum ingest_result {

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "config.h"
+#include "ingest.h"
 #include "message.h"
 #include "store.h"
 #include "template.h"
@@ -46,12 +47,10 @@ struct mailer_mail {
 const char *mailer_language(const struct config_mailbox *mb,
 			    const struct message *msg, char buf[32]);
 
-/* Queue m from mailbox mb.  The stored outbound row goes to *row_r (may be
+/* Queue m from mailbox mb (nothing at all when ingest->quiet).  The stored outbound row goes to *row_r (may be
    NULL).  Returns 0, or -1 with *error_r set when the store failed (a
    broken template is logged and replaced, never an error). */
-int mailer_queue(const struct config *config, struct store *store,
-		 struct template_set *templates,
-		 const struct config_mailbox *mb, const struct mailer_mail *m,
-		 gint64 *row_r, char **error_r);
+int mailer_queue(struct ingest *ingest, const struct config_mailbox *mb,
+		 const struct mailer_mail *m, gint64 *row_r, char **error_r);
 
 #endif

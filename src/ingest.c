@@ -241,8 +241,7 @@ ingest_queue_ack(struct ingest_msg *im, const struct store_ticket *t,
 	m.auto_submitted = "auto-replied";
 	m.kind = "auto";
 	m.event = "acknowledgement queued";
-	rc = mailer_queue(im->ingest->config, im->ingest->store,
-			  im->ingest->templates, im->mb, &m, NULL, error_r);
+	rc = mailer_queue(im->ingest, im->mb, &m, NULL, error_r);
 	json_object_unref(m.data);
 	return rc;
 }
@@ -302,8 +301,7 @@ ingest_notify_agents(struct ingest_msg *im, const struct store_ticket *t,
 	m.kind = "auto";
 	m.event = "agents notified";
 	m.for_agents = TRUE;
-	rc = mailer_queue(im->ingest->config, im->ingest->store,
-			  im->ingest->templates, mb, &m, NULL, error_r);
+	rc = mailer_queue(im->ingest, mb, &m, NULL, error_r);
 	json_object_unref(m.data);
 	g_ptr_array_unref(events);
 	g_ptr_array_unref(to);
@@ -414,8 +412,7 @@ ingest_status_reply(struct ingest_msg *im, char **error_r)
 	m.references = im->msg->references;
 	m.auto_submitted = "auto-replied";
 	m.kind = "auto";
-	rc = mailer_queue(im->ingest->config, im->ingest->store,
-			  im->ingest->templates, im->mb, &m, NULL, error_r);
+	rc = mailer_queue(im->ingest, im->mb, &m, NULL, error_r);
 	log_info("mailbox %s: status request from %s answered with %u "
 		 "ticket(s)", im->mb->name, im->safe_from, tickets->len);
 	json_object_unref(m.data);
@@ -626,8 +623,7 @@ ingest_command_error(struct ingest_msg *im, const struct store_ticket *t,
 					       rt->errors->pdata[0])->reason,
 			     row, error_r);
 	if (rc == 0)
-		rc = mailer_queue(im->ingest->config, im->ingest->store,
-				  im->ingest->templates, im->mb, &m, NULL,
+		rc = mailer_queue(im->ingest, im->mb, &m, NULL,
 				  error_r);
 	log_warnx("ticket %" G_GINT64_FORMAT ": %u bad command line(s) from "
 		  "%s: not relayed", t->id, rt->errors->len, im->safe_from);
@@ -691,8 +687,7 @@ ingest_relay(struct ingest_msg *im, struct store_ticket *t, const char *text,
 	m.attachments = im->msg->attachments;
 	m.kind = "agent";
 	m.event = "relayed";
-	rc = mailer_queue(im->ingest->config, im->ingest->store,
-			  im->ingest->templates, im->mb, &m, NULL, error_r);
+	rc = mailer_queue(im->ingest, im->mb, &m, NULL, error_r);
 	json_object_unref(m.data);
 	g_free(from_name);
 	g_ptr_array_unref(cc);

@@ -177,12 +177,20 @@ mailer_capped(struct store *store, const struct config_mailbox *mb,
 }
 
 int
-mailer_queue(const struct config *config, struct store *store,
-	     struct template_set *templates, const struct config_mailbox *mb,
+mailer_queue(struct ingest *ingest, const struct config_mailbox *mb,
 	     const struct mailer_mail *m, gint64 *row_r, char **error_r)
 {
+	const struct config *config = ingest->config;
+	struct store *store = ingest->store;
+	struct template_set *templates = ingest->templates;
 	struct template_mail *mail;
-	int capped = mailer_capped(store, mb, m, error_r);
+	int capped;
+
+	if (row_r != NULL)
+		*row_r = 0;
+	if (ingest->quiet)
+		return 0;
+	capped = mailer_capped(store, mb, m, error_r);
 
 	if (capped < 0)
 		return -1;

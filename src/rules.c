@@ -335,7 +335,7 @@ rules_thank(struct ingest *ingest, const struct config_mailbox *mb,
 	m.kind = "auto";
 	m.event = "thanks sent";
 	m.language = mailer_language(mb, msg, lang);
-	rc = mailer_queue(ingest->config, ingest->store, ingest->templates, mb,
+	rc = mailer_queue(ingest, mb,
 			  &m, NULL, error_r);
 	json_object_unref(m.data);
 	return rc;
@@ -405,7 +405,7 @@ rules_opt_out(struct ingest *ingest, const struct config_mailbox *mb,
 	m.auto_submitted = "auto-replied";
 	m.kind = "auto";
 	m.language = mailer_language(mb, msg, lang);
-	rc = mailer_queue(ingest->config, ingest->store, ingest->templates, mb,
+	rc = mailer_queue(ingest, mb,
 			  &m, NULL, error_r);
 	json_object_unref(m.data);
 	return rc;
@@ -479,7 +479,7 @@ rules_send_survey(struct ingest *ingest, const struct store_survey *s,
 	m.event = "survey sent";
 	m.language = mb->language != NULL &&
 		     strcmp(mb->language, "auto") != 0 ? mb->language : NULL;
-	rc = mailer_queue(ingest->config, ingest->store, ingest->templates, mb,
+	rc = mailer_queue(ingest, mb,
 			  &m, NULL, error_r);
 	if (rc == 0)
 		rc = store_survey_mark(ingest->store, s->id, "sent",
@@ -582,7 +582,7 @@ rules_send_campaign(struct ingest *ingest, const struct config_campaign *c,
 	m.event = "campaign sent";
 	m.language = mb->language != NULL &&
 		     strcmp(mb->language, "auto") != 0 ? mb->language : NULL;
-	rc = mailer_queue(ingest->config, ingest->store, ingest->templates, mb,
+	rc = mailer_queue(ingest, mb,
 			  &m, NULL, error_r);
 	if (rc == 0)
 		rc = store_campaign_mark(ingest->store, cm->id, "sent", "",

@@ -183,8 +183,7 @@ workflow_escalate(struct ingest *ingest, const struct config_mailbox *mb,
 	m.kind = "auto";
 	m.event = "escalation sent";
 	m.for_agents = TRUE;
-	rc = mailer_queue(ingest->config, ingest->store, ingest->templates,
-			  mb, &m, NULL, error_r);
+	rc = mailer_queue(ingest, mb, &m, NULL, error_r);
 	json_object_unref(m.data);
 	g_free(fallback);
 	g_ptr_array_unref(group);
