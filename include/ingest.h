@@ -46,7 +46,9 @@ void ingest_deinit(struct ingest *ingest);
 /* Replace the key kept in the database by a new random one. */
 int ingest_rotate_key(struct store *store, char **error_r);
 
-/* Store the mail of len bytes that arrived in mailbox mb.  Returns 0 with
+/* Store the mail of len bytes that arrived in mailbox mb, in a
+   transaction of its own, or in a savepoint when the caller has one open
+   (then nothing is durable before the caller commits).  Returns 0 with
    *result_r and *ticket_id_r set, or -1 (nothing stored: the store
    failed; retry later) with *error_r set. */
 int ingest_message(struct ingest *ingest, const struct config_mailbox *mb,

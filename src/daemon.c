@@ -1,4 +1,13 @@
-/* The daemon's main loop. */
+/* The daemon's main loop.
+ *
+ * With --once everything runs in this thread, one mailbox after the other.
+ * As a daemon, each mailbox has a worker thread with its own IMAP
+ * connection, database connection and template set: it waits in IMAP IDLE
+ * (or polls), fetches, and ingests a batch in one transaction.  The main
+ * thread sends the outbox and runs the timers, woken by the workers as
+ * soon as they committed something.  A slow or lost server holds up only
+ * its own mailbox.
+ */
 #include "autodefs.h"
 
 #include <string.h>
@@ -14,28 +23,45 @@
 
 #define DAEMON_BACKOFF_MIN 5
 #define DAEMON_BACKOFF_MAX 300
+/* Longest IDLE before it is re-issued (servers drop it after 30 min). */
+#define DAEMON_IDLE_SECONDS (25 * 60)
+/* How often the main thread runs the timers. */
+#define DAEMON_TICK_SECONDS 5
+
+struct daemon;
 
 struct daemon_mailbox {
+	struct daemon *daemon;
 	const struct config_mailbox *cfg;	/* borrowed */
 	struct imap_source *src;
+	struct ingest *ingest;	/* the one this mailbox ingests with */
 	gint64 next_run;	/* monotonic seconds */
 	int failures;		/* consecutive failed attempts */
+	/* worker thread only: */
+	GThread *thread;
+	struct store *store;
+	struct template_set *templates;
+	struct ingest own;
+	gboolean own_ready;
 };
 
 struct daemon {
 	const struct config *config;
 	const struct daemon_options *options;
-	struct ingest *ingest;
+	struct ingest *ingest;	/* the main thread's */
 	struct outbox *outbox;
 	GPtrArray *mailboxes;	/* struct daemon_mailbox * */
+	GMutex lock;
+	GCond wake;
+	gboolean kicked;	/* a worker committed mail: send now */
 };
 
-/* Per-fetch state handed to the IMAP callback. */
+/* Per-batch state handed to the IMAP callback. */
 struct daemon_fetch {
 	struct daemon *daemon;
 	struct daemon_mailbox *mailbox;
 	uint32_t uidvalidity;
-	GArray *uids;		/* uint32_t: committed, to mark processed */
+	GArray *uids;		/* uint32_t: stored in this batch */
 	uint32_t last_uid;
 	char *error;		/* owned: why ingest stopped */
 };
@@ -44,6 +70,16 @@ static gint64
 daemon_now(void)
 {
 	return g_get_monotonic_time() / G_USEC_PER_SEC;
+}
+
+/* Wake the main thread: there is mail to send. */
+static void
+daemon_kick(struct daemon *d)
+{
+	g_mutex_lock(&d->lock);
+	d->kicked = TRUE;
+	g_cond_signal(&d->wake);
+	g_mutex_unlock(&d->lock);
 }
 
 static int
@@ -56,7 +92,7 @@ daemon_on_message(uint32_t uid, const char *data, size_t len, void *ctx)
 
 	if (*f->daemon->options->stop)
 		return -1;
-	if (ingest_message(f->daemon->ingest, f->mailbox->cfg, data, len,
+	if (ingest_message(f->mailbox->ingest, f->mailbox->cfg, data, len,
 			   &pos, &result, &ticket_id, &f->error) < 0)
 		return -1;
 	g_array_append_val(f->uids, uid);
@@ -90,8 +126,8 @@ daemon_mailbox_failed(struct daemon_mailbox *m, int status,
 /* Connect if needed and check UIDVALIDITY; returns the last processed UID
    in *last_uid_r, or -1 after logging. */
 static int
-daemon_mailbox_open(struct daemon *d, struct daemon_mailbox *m,
-		    uint32_t *uidvalidity_r, uint32_t *last_uid_r)
+daemon_mailbox_open(struct daemon_mailbox *m, uint32_t *uidvalidity_r,
+		    uint32_t *last_uid_r)
 {
 	uint32_t stored_validity, validity;
 	const char *error;
@@ -110,10 +146,11 @@ daemon_mailbox_open(struct daemon *d, struct daemon_mailbox *m,
 				 m->failures);
 		m->failures = 0;
 	}
-	if (store_mailbox_state_get(d->ingest->store, m->cfg->name,
+	if (store_mailbox_state_get(m->ingest->store, m->cfg->name,
 				    &stored_validity, last_uid_r, &serr) < 0) {
 		log_error("mailbox %s: %s", m->cfg->name, serr);
 		g_free(serr);
+		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
 		return -1;
 	}
 	validity = imap_source_uidvalidity(m->src);
@@ -129,53 +166,85 @@ daemon_mailbox_open(struct daemon *d, struct daemon_mailbox *m,
 	return 0;
 }
 
+/* One batch: fetch up to batch_size messages, ingest them in one
+   transaction (a savepoint each), commit, then mark them processed on the
+   server.  *fetched_r gets the number fetched.  Returns 0, or -1 when the
+   mailbox could not be worked through (logged, retry scheduled). */
+static int
+daemon_batch(struct daemon_mailbox *m, struct daemon_fetch *f,
+	     unsigned *fetched_r)
+{
+	struct store *store = m->ingest->store;
+	const char *error;
+	char *serr = NULL;
+	int rc;
+
+	g_array_set_size(f->uids, 0);
+	if (store_begin(store, &serr) < 0) {
+		log_error("mailbox %s: %s", m->cfg->name, serr);
+		g_free(serr);
+		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
+		return -1;
+	}
+	rc = imap_source_fetch(m->src, f->last_uid,
+			       (unsigned)m->cfg->batch_size, daemon_on_message,
+			       f, fetched_r, &error);
+	/* What was stored is committed even when the fetch broke off. */
+	if (store_commit(store, &serr) < 0) {
+		store_rollback(store);
+		log_error("mailbox %s: %u message(s) not stored, will retry: "
+			  "%s", m->cfg->name, f->uids->len, serr);
+		g_free(serr);
+		g_array_set_size(f->uids, 0);
+		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
+		return -1;
+	}
+	if (f->uids->len > 0) {
+		uint32_t *uids = (uint32_t *)(void *)f->uids->data;
+		const char *merr;
+
+		f->last_uid = uids[f->uids->len - 1];
+		if (m->daemon->ingest != m->ingest)
+			daemon_kick(m->daemon);
+		if (imap_source_is_connected(m->src) &&
+		    imap_source_mark_processed(m->src, uids, f->uids->len,
+					       &merr) != IMAP_SOURCE_OK)
+			log_warnx("mailbox %s: %u message(s) stored but not "
+				  "marked processed on the server: %s",
+				  m->cfg->name, f->uids->len, merr);
+	}
+	if (rc != IMAP_SOURCE_OK) {
+		daemon_mailbox_failed(m, rc, "fetch", error);
+		return -1;
+	}
+	if (f->error != NULL) {
+		/* The store refused a message: it stays unprocessed on the
+		   server and is tried again later. */
+		log_error("mailbox %s: message not stored, will retry: %s",
+			  m->cfg->name, f->error);
+		g_clear_pointer(&f->error, g_free);
+		m->failures++;
+		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
+		return -1;
+	}
+	return 0;
+}
+
 /* Process everything new in one mailbox.  Returns 0, or -1 when the
    mailbox could not be worked through. */
 static int
 daemon_mailbox_run(struct daemon *d, struct daemon_mailbox *m)
 {
 	struct daemon_fetch f = { .daemon = d, .mailbox = m };
-	const char *error;
 	int result = 0;
 
-	if (daemon_mailbox_open(d, m, &f.uidvalidity, &f.last_uid) < 0)
+	if (daemon_mailbox_open(m, &f.uidvalidity, &f.last_uid) < 0)
 		return -1;
 	f.uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	for (;;) {
 		unsigned fetched = 0;
-		int rc;
 
-		g_array_set_size(f.uids, 0);
-		rc = imap_source_fetch(m->src, f.last_uid,
-				       (unsigned)m->cfg->batch_size,
-				       daemon_on_message, &f, &fetched,
-				       &error);
-		/* What was committed is marked even when the fetch broke
-		   off: its tickets exist. */
-		if (f.uids->len > 0 && imap_source_is_connected(m->src)) {
-			const char *merr;
-
-			if (imap_source_mark_processed(
-				    m->src, (uint32_t *)(void *)f.uids->data,
-				    f.uids->len, &merr) != IMAP_SOURCE_OK)
-				log_warnx("mailbox %s: %u message(s) stored "
-					  "but not marked processed on the "
-					  "server: %s", m->cfg->name,
-					  f.uids->len, merr);
-		}
-		if (rc != IMAP_SOURCE_OK) {
-			daemon_mailbox_failed(m, rc, "fetch", error);
-			result = -1;
-			break;
-		}
-		if (f.error != NULL) {
-			/* The store refused: the message stays unprocessed
-			   on the server and is tried again later. */
-			log_error("mailbox %s: message not stored, will retry: "
-				  "%s", m->cfg->name, f.error);
-			g_clear_pointer(&f.error, g_free);
-			m->failures++;
-			m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
+		if (daemon_batch(m, &f, &fetched) < 0) {
 			result = -1;
 			break;
 		}
@@ -188,42 +257,115 @@ daemon_mailbox_run(struct daemon *d, struct daemon_mailbox *m)
 	return result;
 }
 
-/* Sleep until something is due, in IDLE when there is one mailbox whose
-   server has it. */
-static void
-daemon_wait(struct daemon *d)
+/* ---- workers ---- */
+
+/* Open the worker's own database connection and ingest context; logs and
+   returns -1 on failure. */
+static int
+daemon_worker_open(struct daemon_mailbox *m)
 {
-	gint64 now = daemon_now(), until = now + 3600;
-	int outbox_due = outbox_next_due(d->outbox);
-	struct daemon_mailbox *idle_on = NULL;
+	const struct config *config = m->daemon->config;
+	char *error = NULL;
 
-	for (guint i = 0; i < d->mailboxes->len; i++) {
-		struct daemon_mailbox *m = d->mailboxes->pdata[i];
-
-		until = MIN(until, m->next_run);
+	if (m->own_ready)
+		return 0;
+	if (m->store == NULL)
+		m->store = store_open(config->db_path, &error);
+	if (m->store == NULL ||
+	    ingest_init(&m->own, config, m->store, m->templates, &error) < 0) {
+		log_error("mailbox %s: %s", m->cfg->name, error);
+		g_free(error);
+		return -1;
 	}
-	if (outbox_due >= 0)
-		until = MIN(until, now + outbox_due);
-	if (d->mailboxes->len == 1) {
-		struct daemon_mailbox *m = d->mailboxes->pdata[0];
+	m->own_ready = TRUE;
+	m->ingest = &m->own;
+	return 0;
+}
 
-		if (imap_source_is_connected(m->src) &&
-		    imap_source_has_idle(m->src))
-			idle_on = m;
-	}
-	if (idle_on != NULL && until > now) {
+/* Wait until the mailbox is due again: in IDLE when connected to a
+   server that has it (new mail ends the wait at once), else sleeping. */
+static void
+daemon_worker_wait(struct daemon_mailbox *m)
+{
+	volatile int *stop = m->daemon->options->stop;
+
+	if (m->failures == 0 && imap_source_is_connected(m->src) &&
+	    imap_source_has_idle(m->src)) {
 		const char *error;
-		int rc = imap_source_wait(idle_on->src, (int)(until - now),
-					  d->options->stop, &error);
+		int rc = imap_source_wait(m->src, DAEMON_IDLE_SECONDS, stop,
+					  &error);
 
 		if (rc != IMAP_SOURCE_OK)
-			daemon_mailbox_failed(idle_on, rc, "idle", error);
+			daemon_mailbox_failed(m, rc, "idle", error);
 		else
-			idle_on->next_run = 0;	/* look now */
+			m->next_run = 0;	/* look now */
 		return;
 	}
-	while (!*d->options->stop && daemon_now() < until)
+	while (!*stop && daemon_now() < m->next_run)
 		g_usleep(200 * 1000);
+}
+
+static gpointer
+daemon_worker(gpointer data)
+{
+	struct daemon_mailbox *m = data;
+	volatile int *stop = m->daemon->options->stop;
+
+	while (!*stop) {
+		if (daemon_worker_open(m) < 0) {
+			for (int i = 0; i < DAEMON_BACKOFF_MAX * 5 && !*stop;
+			     i++)
+				g_usleep(200 * 1000);
+			continue;
+		}
+		if (daemon_now() >= m->next_run)
+			daemon_mailbox_run(m->daemon, m);
+		if (!*stop)
+			daemon_worker_wait(m);
+	}
+	imap_source_disconnect(m->src);
+	return NULL;
+}
+
+/* ---- main thread ---- */
+
+/* Send, run the timers, and wait to be kicked or for the next tick. */
+static void
+daemon_main_loop(struct daemon *d)
+{
+	const struct daemon_options *options = d->options;
+	gint64 last_tick = 0;
+
+	while (!*options->stop) {
+		gint64 now = daemon_now(), wait_until;
+
+		if (now - last_tick >= DAEMON_TICK_SECONDS) {
+			gint64 wall = g_get_real_time() / G_USEC_PER_SEC;
+
+			workflow_tick(d->ingest, wall);
+			rules_tick(d->ingest, wall);
+			last_tick = now;
+		}
+		outbox_flush(d->outbox, FALSE, NULL);
+		wait_until = g_get_monotonic_time() + G_USEC_PER_SEC;
+		g_mutex_lock(&d->lock);
+		while (!d->kicked && !*options->stop &&
+		       g_cond_wait_until(&d->wake, &d->lock, wait_until))
+			;
+		d->kicked = FALSE;
+		g_mutex_unlock(&d->lock);
+	}
+}
+
+static void
+daemon_free_mailbox(struct daemon_mailbox *m)
+{
+	imap_source_free(m->src);
+	if (m->own_ready)
+		ingest_deinit(&m->own);
+	store_close(m->store);
+	template_set_free(m->templates);
+	g_free(m);
 }
 
 int
@@ -233,44 +375,54 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 	struct daemon d = { .config = config, .options = options };
 	int status = DAEMON_EXIT_OK;
 
+	g_mutex_init(&d.lock);
+	g_cond_init(&d.wake);
 	d.ingest = ingest;
 	d.outbox = outbox_new(&config->smtp, ingest->store);
 	d.mailboxes = g_ptr_array_new();
 	for (guint i = 0; i < config->mailboxes->len; i++) {
 		struct daemon_mailbox *m = g_new0(struct daemon_mailbox, 1);
 
+		m->daemon = &d;
 		m->cfg = config->mailboxes->pdata[i];
 		m->src = imap_source_new(m->cfg);
+		m->ingest = ingest;
 		g_ptr_array_add(d.mailboxes, m);
 	}
 
-	while (!*options->stop) {
-		gint64 now = daemon_now();
-
-		for (guint i = 0; i < d.mailboxes->len && !*options->stop;
-		     i++) {
-			struct daemon_mailbox *m = d.mailboxes->pdata[i];
-
-			if (!options->once && m->next_run > now)
-				continue;
-			if (daemon_mailbox_run(&d, m) < 0 && options->once)
+	if (options->once) {
+		for (guint i = 0; i < d.mailboxes->len && !*options->stop; i++)
+			if (daemon_mailbox_run(&d, d.mailboxes->pdata[i]) < 0)
 				status = DAEMON_EXIT_TEMPFAIL;
-		}
 		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
-		outbox_flush(d.outbox, options->once, NULL);
-		if (options->once)
-			break;
-		daemon_wait(&d);
+		outbox_flush(d.outbox, TRUE, NULL);
+	} else {
+		for (guint i = 0; i < d.mailboxes->len; i++) {
+			struct daemon_mailbox *m = d.mailboxes->pdata[i];
+			char *name = g_strdup_printf("mbox-%s", m->cfg->name);
+
+			m->templates = template_set_new(
+				config->templates_dir,
+				TICKETD_DATADIR "/templates");
+			m->thread = g_thread_new(name, daemon_worker, m);
+			g_free(name);
+		}
+		daemon_main_loop(&d);
+		for (guint i = 0; i < d.mailboxes->len; i++) {
+			struct daemon_mailbox *m = d.mailboxes->pdata[i];
+
+			g_thread_join(m->thread);
+		}
+		/* What the workers stored last goes out before we stop. */
+		outbox_flush(d.outbox, FALSE, NULL);
 	}
 
-	for (guint i = 0; i < d.mailboxes->len; i++) {
-		struct daemon_mailbox *m = d.mailboxes->pdata[i];
-
-		imap_source_free(m->src);
-		g_free(m);
-	}
+	for (guint i = 0; i < d.mailboxes->len; i++)
+		daemon_free_mailbox(d.mailboxes->pdata[i]);
 	g_ptr_array_free(d.mailboxes, TRUE);
 	outbox_free(d.outbox);
+	g_cond_clear(&d.wake);
+	g_mutex_clear(&d.lock);
 	return status;
 }

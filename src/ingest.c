@@ -1068,6 +1068,7 @@ ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 {
 	struct ingest_msg im = { 0 };
 	struct message *msg;
+	gboolean outer;
 	char *safe_id;
 	int rc;
 
@@ -1101,7 +1102,11 @@ ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 		g_free(e);
 	}
 	*ticket_id_r = 0;
-	if (store_begin(ingest->store, error_r) < 0) {
+	/* In the caller's transaction (a batch): a savepoint, so that this
+	   message's failure rolls back only its own work. */
+	outer = store_in_transaction(ingest->store);
+	if ((outer ? store_savepoint(ingest->store, error_r) :
+	     store_begin(ingest->store, error_r)) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -1111,9 +1116,14 @@ ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 					     pos->uidvalidity, pos->uid,
 					     error_r);
 	if (rc == 0)
-		rc = store_commit(ingest->store, error_r);
-	if (rc < 0)
-		store_rollback(ingest->store);
+		rc = outer ? store_release(ingest->store, error_r) :
+			store_commit(ingest->store, error_r);
+	if (rc < 0) {
+		if (outer)
+			store_rollback_savepoint(ingest->store);
+		else
+			store_rollback(ingest->store);
+	}
 	safe_id = log_sanitize(msg->message_id);
 	if (rc == 0 && *result_r == INGEST_DUPLICATE)
 		log_info("mailbox %s: message <%s> already stored on ticket %"

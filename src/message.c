@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <gmime/gmime.h>
+#include <libxml/parser.h>
 
 #include "message.h"
 
@@ -90,6 +91,8 @@ message_library_init(void)
 {
 	if (g_once_init_enter(&message_library_once)) {
 		g_mime_init();
+		/* libxml2 must be initialised once before threads use it */
+		xmlInitParser();
 		g_once_init_leave(&message_library_once, 1);
 	}
 }

@@ -138,6 +138,33 @@ static const char *const store_migrations[] = {
 	" UNIQUE (campaign, ticket_id));"
 	"CREATE INDEX campaign_mails_due ON campaign_mails(status, due);"
 	"CREATE INDEX campaign_mails_address ON campaign_mails(address, sent);",
+	/* 2: full-text index of message subjects and bodies (trigram, so
+	   that any substring of three or more characters matches, Chinese
+	   too), kept up to date by triggers; existing rows indexed */
+	"CREATE VIRTUAL TABLE messages_fts USING fts5("
+	" subject, body, content='messages', content_rowid='id',"
+	" tokenize='trigram');"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+	" INSERT INTO messages_fts (rowid, subject, body)"
+	" VALUES (new.id, new.subject, new.body); END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+	" INSERT INTO messages_fts (messages_fts, rowid, subject, body)"
+	" VALUES ('delete', old.id, old.subject, old.body); END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, body"
+	" ON messages BEGIN"
+	" INSERT INTO messages_fts (messages_fts, rowid, subject, body)"
+	" VALUES ('delete', old.id, old.subject, old.body);"
+	" INSERT INTO messages_fts (rowid, subject, body)"
+	" VALUES (new.id, new.subject, new.body); END;"
+	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');",
+	/* 3: where an interrupted "ticketctl import" resumes */
+	"CREATE TABLE import_progress ("
+	" path TEXT PRIMARY KEY,"
+	" position INTEGER NOT NULL DEFAULT 0,"
+	" last_name TEXT NOT NULL DEFAULT '',"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" done INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL);",
 };
 
 int
