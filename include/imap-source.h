@@ -76,10 +76,15 @@ uint32_t imap_source_uidvalidity(const struct imap_source *src);
 
 /* Fetch messages with UID > after_uid with BODY.PEEK[] (never sets \Seen),
    the lowest max_count of them (none when max_count is 0), calling cb for
-   each in ascending UID order.  First UID FETCH after_uid+1:* (UID
-   RFC822.SIZE) lists them; the bodies then come in groups of at most
-   16 MB by RFC822.SIZE (one message alone when larger), each freed before
-   the next, so memory is bounded by about twice one group.  A message
+   each in ascending UID order.  First UID FETCH a:b (UID RFC822.SIZE) in
+   UID windows from after_uid+1 up to the highest UID known (UIDNEXT - 1
+   from SELECT), sized for max_count and widened where expunges left gaps
+   (64 to 8 * max_count UIDs each), lists them until max_count are found;
+   when the windows reach that UID, one UID FETCH * (UID) looks for mail
+   that arrived since, so each call costs about one batch, however long
+   the backlog.  The bodies then come in groups of at most 16 MB by
+   RFC822.SIZE (one message alone when larger), each freed before the
+   next, so memory is bounded by about twice one group.  A message
    expunged between the two steps is skipped.  *fetched_r gets the number
    delivered to cb, also on failure (those were delivered before it). */
 int imap_source_fetch(struct imap_source *src, uint32_t after_uid,

@@ -147,6 +147,21 @@ int store_savepoint(struct store *store, char **error_r);
 int store_release(struct store *store, char **error_r);
 void store_rollback_savepoint(struct store *store);
 
+/* full FALSE: commits of this connection are not synced to disk
+   (PRAGMA synchronous = NORMAL: they survive the process dying, not a
+   power cut, until the next synced commit); TRUE: back to FULL. */
+int store_set_synced(struct store *store, gboolean full, char **error_r);
+
+/* Add up to limit more messages (by id) to the full-text index, in a
+   transaction of its own unless one is open; *count_r (may be NULL) gets
+   how many were indexed.  The index trails ingest: see store.c. */
+int store_fts_sync(struct store *store, int limit, int *count_r,
+		   char **error_r);
+
+/* *pending_r: are there messages the index has not seen yet? */
+int store_fts_pending(struct store *store, gboolean *pending_r,
+		      char **error_r);
+
 /* TRUE inside a transaction. */
 gboolean store_in_transaction(struct store *store);
 

@@ -6,7 +6,8 @@
  * (or polls), fetches, and ingests a batch in one transaction.  The main
  * thread sends the outbox and runs the timers, woken by the workers as
  * soon as they committed something.  A slow or lost server holds up only
- * its own mailbox.
+ * its own mailbox.  In both modes an indexer thread adds new messages to
+ * the full-text index behind ingest, on the other core.
  */
 #include "autodefs.h"
 
@@ -54,6 +55,9 @@ struct daemon {
 	GMutex lock;
 	GCond wake;
 	gboolean kicked;	/* a worker committed mail: send now */
+	GCond index_wake;
+	gboolean index_finish;	/* --once: index what is left, then end */
+	GThread *indexer;
 };
 
 /* Per-batch state handed to the IMAP callback. */
@@ -72,14 +76,57 @@ daemon_now(void)
 	return g_get_monotonic_time() / G_USEC_PER_SEC;
 }
 
-/* Wake the main thread: there is mail to send. */
+/* Wake the main thread (there is mail to send) and the indexer. */
 static void
 daemon_kick(struct daemon *d)
 {
 	g_mutex_lock(&d->lock);
 	d->kicked = TRUE;
 	g_cond_signal(&d->wake);
+	g_cond_signal(&d->index_wake);
 	g_mutex_unlock(&d->lock);
+}
+
+/* The indexer thread: full-text indexing behind ingest, in small
+   transactions on a connection of its own. */
+static gpointer
+daemon_indexer(gpointer data)
+{
+	struct daemon *d = data;
+	volatile int *stop = d->options->stop;
+	struct store *store = NULL;
+	char *error = NULL;
+	gboolean failed = FALSE;
+
+	while (!*stop) {
+		gboolean pending = FALSE;
+
+		if (store == NULL)
+			store = store_open(d->config->db_path, &error);
+		if (store == NULL ||
+		    store_fts_pending(store, &pending, &error) < 0 ||
+		    (pending && store_fts_sync(store, 200, NULL, &error) < 0)) {
+			if (!failed)
+				log_warnx("search index: %s; will retry", error);
+			failed = TRUE;
+			g_clear_pointer(&error, g_free);
+			g_usleep(G_USEC_PER_SEC);
+			continue;
+		}
+		failed = FALSE;
+		if (pending)
+			continue;
+		g_mutex_lock(&d->lock);
+		if (d->index_finish) {
+			g_mutex_unlock(&d->lock);
+			break;
+		}
+		g_cond_wait_until(&d->index_wake, &d->lock,
+				  g_get_monotonic_time() + G_USEC_PER_SEC);
+		g_mutex_unlock(&d->lock);
+	}
+	store_close(store);
+	return NULL;
 }
 
 static int
@@ -204,8 +251,7 @@ daemon_batch(struct daemon_mailbox *m, struct daemon_fetch *f,
 		const char *merr;
 
 		f->last_uid = uids[f->uids->len - 1];
-		if (m->daemon->ingest != m->ingest)
-			daemon_kick(m->daemon);
+		daemon_kick(m->daemon);
 		if (imap_source_is_connected(m->src) &&
 		    imap_source_mark_processed(m->src, uids, f->uids->len,
 					       &merr) != IMAP_SOURCE_OK)
@@ -377,6 +423,7 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 
 	g_mutex_init(&d.lock);
 	g_cond_init(&d.wake);
+	g_cond_init(&d.index_wake);
 	d.ingest = ingest;
 	d.outbox = outbox_new(&config->smtp, ingest->store);
 	d.mailboxes = g_ptr_array_new();
@@ -390,6 +437,7 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		g_ptr_array_add(d.mailboxes, m);
 	}
 
+	d.indexer = g_thread_new("indexer", daemon_indexer, &d);
 	if (options->once) {
 		for (guint i = 0; i < d.mailboxes->len && !*options->stop; i++)
 			if (daemon_mailbox_run(&d, d.mailboxes->pdata[i]) < 0)
@@ -397,6 +445,10 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		outbox_flush(d.outbox, TRUE, NULL);
+		g_mutex_lock(&d.lock);
+		d.index_finish = TRUE;
+		g_cond_signal(&d.index_wake);
+		g_mutex_unlock(&d.lock);
 	} else {
 		for (guint i = 0; i < d.mailboxes->len; i++) {
 			struct daemon_mailbox *m = d.mailboxes->pdata[i];
@@ -418,11 +470,13 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		outbox_flush(d.outbox, FALSE, NULL);
 	}
 
+	g_thread_join(d.indexer);
 	for (guint i = 0; i < d.mailboxes->len; i++)
 		daemon_free_mailbox(d.mailboxes->pdata[i]);
 	g_ptr_array_free(d.mailboxes, TRUE);
 	outbox_free(d.outbox);
 	g_cond_clear(&d.wake);
+	g_cond_clear(&d.index_wake);
 	g_mutex_clear(&d.lock);
 	return status;
 }

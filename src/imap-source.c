@@ -26,6 +26,13 @@
 #define IMAP_SOURCE_GROUP_BYTES (16 * 1024 * 1024)
 /* Most UIDs named in one UID STORE/COPY/MOVE command. */
 #define IMAP_SOURCE_SET_MAX 500
+/* UID span of one listing window (UID FETCH a:b (UID RFC822.SIZE)): at
+   least this, at most IMAP_SOURCE_WINDOW_FACTOR times max_count and never
+   more than IMAP_SOURCE_WINDOW_MAX, so one listing holds at most that many
+   messages whatever the density of the UIDs. */
+#define IMAP_SOURCE_WINDOW_MIN 64
+#define IMAP_SOURCE_WINDOW_FACTOR 8
+#define IMAP_SOURCE_WINDOW_MAX 65536
 
 struct imap_source {
 	const struct config_mailbox *mailbox;	/* borrowed */
@@ -33,6 +40,16 @@ struct imap_source {
 	char *folder;			/* folder in modified UTF-7 */
 	char *processed;		/* processed_folder likewise, or NULL */
 	uint32_t uidvalidity;
+	/* Highest UID known to be assigned in the folder (UIDNEXT - 1 from
+	   SELECT, raised by what later listings see); 0 when unknown.  New
+	   mail always gets a higher UID, so a listing window that ends at or
+	   below it cannot miss a message that arrives later. */
+	uint32_t uid_top;
+	/* No message has a UID in [empty_lo, empty_hi] (proved by an
+	   earlier listing; empty_hi 0: nothing known).  Lets repeated polls
+	   after a gap skip it. */
+	uint32_t empty_lo;
+	uint32_t empty_hi;
 	gboolean has_idle;
 	gboolean has_move;
 	gboolean has_uidplus;
@@ -525,6 +542,7 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 
 	imap_source_disconnect(src);
 	src->uidvalidity = 0;
+	src->uid_top = src->empty_lo = src->empty_hi = 0;
 	src->has_idle = src->has_move = src->has_uidplus = FALSE;
 
 	src->imap = mailimap_new(0, NULL);
@@ -623,6 +641,10 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
 		    "server sent no UIDVALIDITY for \"%s\"", src->folder);
 	src->uidvalidity = src->imap->imap_selection_info->sel_uidvalidity;
+	/* Without UIDNEXT the first fetch asks for the highest UID. */
+	if (src->imap->imap_selection_info->sel_uidnext > 0)
+		src->uid_top =
+		    src->imap->imap_selection_info->sel_uidnext - 1;
 
 	log_info("mailbox %s: connected to %s:%d, folder %s, UIDVALIDITY %u, "
 		 "%u messages%s%s%s", mb->name, mb->host, mb->port,
@@ -723,31 +745,32 @@ imap_source_set(const uint32_t *uids, size_t n)
 	return set;
 }
 
-/* UID FETCH first:* (UID RFC822.SIZE): the UIDs above after_uid, sorted,
-   at most max_count of them. */
+/* UID FETCH lo:hi (UID RFC822.SIZE): append the messages of that UID range
+   to entries in ascending UID order.  *found_r gets how many were added. */
 static int
-imap_source_scan(struct imap_source *src, uint32_t after_uid,
-		 unsigned max_count, GArray *entries, const char **error_r)
+imap_source_scan_window(struct imap_source *src, uint32_t lo, uint32_t hi,
+			GArray *entries, guint *found_r, const char **error_r)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set;
 	clist *result = NULL;
 	clistiter *it;
-	guint i, out;
+	guint first = entries->len, i, out;
 	int r;
 
+	*found_r = 0;
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_rfc822_size());
-	set = mailimap_set_new_interval(after_uid + 1, 0);
+	set = mailimap_set_new_interval(lo, hi);
 	r = mailimap_uid_fetch(src->imap, set, ft, &result);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
-		    "UID FETCH %u:* (UID RFC822.SIZE) failed", after_uid + 1);
+		    "UID FETCH %u:%u (UID RFC822.SIZE) failed", lo, hi);
 
 	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
 		struct imap_source_entry e;
@@ -757,25 +780,157 @@ imap_source_scan(struct imap_source *src, uint32_t after_uid,
 
 		imap_source_msg_att(clist_content(it), &e.uid, &e.size,
 				    &has_size, &body, &len);
-		/* Dovecot returns the last message for n:* even when its
-		   UID is below n; unsolicited FLAGS updates carry no size. */
-		if (e.uid <= after_uid || !has_size)
+		/* Unsolicited FETCH (flag changes by others) carries no
+		   size and may name any message. */
+		if (e.uid < lo || e.uid > hi || !has_size)
 			continue;
 		g_array_append_val(entries, e);
 	}
 	mailimap_fetch_list_free(result);
 
-	g_array_sort(entries, imap_source_entry_cmp);
-	for (i = 0, out = 0; i < entries->len; i++) {
+	qsort(&g_array_index(entries, struct imap_source_entry, first),
+	      entries->len - first, sizeof(struct imap_source_entry),
+	      imap_source_entry_cmp);
+	for (i = first, out = first; i < entries->len; i++) {
 		struct imap_source_entry *e =
 		    &g_array_index(entries, struct imap_source_entry, i);
 
-		if (out > 0 && g_array_index(entries, struct imap_source_entry,
-		    out - 1).uid == e->uid)
+		if (out > first && g_array_index(entries,
+		    struct imap_source_entry, out - 1).uid == e->uid)
 			continue;
 		g_array_index(entries, struct imap_source_entry, out++) = *e;
 	}
-	g_array_set_size(entries, MIN(out, max_count));
+	g_array_set_size(entries, out);
+	*found_r = out - first;
+	return IMAP_SOURCE_OK;
+}
+
+/* UID FETCH * (UID): the highest UID in the folder into *uid_r (0 when
+   the folder is empty).  One response line, however many messages. */
+static int
+imap_source_probe_top(struct imap_source *src, uint32_t *uid_r,
+		      const char **error_r)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	clist *result = NULL;
+	clistiter *it;
+	int r;
+
+	*uid_r = 0;
+	/* "*" in an empty folder is an error on some servers. */
+	if (src->imap->imap_selection_info == NULL ||
+	    src->imap->imap_selection_info->sel_exists == 0)
+		return IMAP_SOURCE_OK;
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	set = mailimap_set_new_single(0);	/* 0 is "*" */
+	r = mailimap_uid_fetch(src->imap, set, ft, &result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+		    "UID FETCH * (UID) failed");
+	/* Unsolicited FETCH responses name existing messages too, so the
+	   highest UID seen is still the folder's highest. */
+	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t uid, size;
+		gboolean has_size;
+		const char *body;
+		size_t len;
+
+		imap_source_msg_att(clist_content(it), &uid, &size, &has_size,
+				    &body, &len);
+		*uid_r = MAX(*uid_r, uid);
+	}
+	mailimap_fetch_list_free(result);
+	return IMAP_SOURCE_OK;
+}
+
+/* List the lowest max_count messages with UID > after_uid into entries,
+   sorted, in UID windows: UID FETCH a:b (UID RFC822.SIZE) with b never
+   above src->uid_top (so that mail arriving meanwhile, which gets higher
+   UIDs, cannot fall into a window already passed), widening the window
+   where expunges left the UIDs sparse.  When the windows reach uid_top,
+   one UID FETCH * (UID) looks for mail that arrived since; this replaces
+   a UID FETCH after_uid+1:* that would list every remaining message on
+   each call, O(n) memory and O(n^2) work to drain a backlog. */
+static int
+imap_source_scan(struct imap_source *src, uint32_t after_uid,
+		 unsigned max_count, GArray *entries, const char **error_r)
+{
+	struct mailimap_selection_info *sel = src->imap->imap_selection_info;
+	uint64_t a = (uint64_t)after_uid + 1, span, span_max;
+	uint64_t scanned = 0, found = 0;
+	gboolean probed = FALSE;
+	guint windows = 0;
+	int status;
+
+	/* A server may send [UIDNEXT n] with new mail. */
+	if (sel != NULL && sel->sel_uidnext > 0 &&
+	    sel->sel_uidnext - 1 > src->uid_top)
+		src->uid_top = sel->sel_uidnext - 1;
+	if (src->empty_hi != 0 && a >= src->empty_lo && a <= src->empty_hi)
+		a = (uint64_t)src->empty_hi + 1;
+
+	span_max = MIN((uint64_t)max_count * IMAP_SOURCE_WINDOW_FACTOR,
+		       IMAP_SOURCE_WINDOW_MAX);
+	span_max = MAX(span_max, IMAP_SOURCE_WINDOW_MIN);
+	span = CLAMP((uint64_t)max_count, IMAP_SOURCE_WINDOW_MIN, span_max);
+
+	while (entries->len < max_count && a <= UINT32_MAX) {
+		uint64_t b, need;
+		guint k;
+
+		if (a > src->uid_top) {
+			uint32_t top;
+
+			if (probed)
+				break;
+			probed = TRUE;
+			status = imap_source_probe_top(src, &top, error_r);
+			if (status != IMAP_SOURCE_OK)
+				return status;
+			if (top < a)
+				break;
+			src->uid_top = top;
+			continue;
+		}
+		b = MIN(a + span - 1, (uint64_t)src->uid_top);
+		status = imap_source_scan_window(src, (uint32_t)a,
+						 (uint32_t)b, entries, &k,
+						 error_r);
+		if (status != IMAP_SOURCE_OK)
+			return status;
+		windows++;
+		scanned += b - a + 1;
+		found += k;
+		a = b + 1;
+		if (entries->len >= max_count)
+			break;
+		/* Size the next window for the messages still needed at the
+		   density seen so far; double it while nothing was found. */
+		need = max_count - entries->len;
+		if (found == 0)
+			span = MIN(span * 2, span_max);
+		else
+			span = CLAMP(need * scanned / found + need / 8 + 1,
+				     IMAP_SOURCE_WINDOW_MIN, span_max);
+	}
+	if (entries->len > max_count)
+		g_array_set_size(entries, max_count);
+
+	/* Everything from after_uid + 1 to a - 1 was listed and lies at or
+	   below uid_top: when none was there, none will ever be. */
+	if (entries->len == 0 && a - 1 > after_uid) {
+		src->empty_lo = after_uid + 1;
+		src->empty_hi = (uint32_t)(a - 1);
+	}
+	if (windows > 1)
+		log_debug("mailbox %s: listed UIDs %u-%u in %u windows",
+			  src->mailbox->name, after_uid + 1, (uint32_t)(a - 1),
+			  windows);
 	return IMAP_SOURCE_OK;
 }
 

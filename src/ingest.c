@@ -799,19 +799,21 @@ ingest_agent_reply(struct ingest_msg *im, struct store_ticket *t,
 static char *
 ingest_first_line(const struct message *msg)
 {
-	gsize cut = reply_text_quote_start(msg->body);
-	char *text = g_strndup(msg->body, cut);
-	char **lines = g_strsplit(text, "\n", -1);
-	char *first = NULL;
+	const char *p = msg->body;
 
-	for (char **l = lines; *l != NULL && first == NULL; l++) {
-		g_strstrip(*l);
-		if (**l != '\0')
-			first = g_strdup(*l);
+	while (*p != '\0') {
+		const char *e = strchr(p, '\n');
+		gsize n = e != NULL ? (gsize)(e - p) : strlen(p);
+		char *line = g_strstrip(g_strndup(p, MIN(n, 1000)));
+
+		if (*line != '\0' && *line != '>')
+			return line;
+		g_free(line);
+		if (e == NULL)
+			break;
+		p = e + 1;
 	}
-	g_strfreev(lines);
-	g_free(text);
-	return first != NULL ? first : g_strdup("");
+	return g_strdup("");
 }
 
 /* Does the mail answer one of our campaign mails? */
@@ -857,6 +859,11 @@ ingest_rules(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 		log_warnx("mailbox %s: mail from %s to a survey or unsubscribe "
 			  "address with a bad signature: handled as an "
 			  "ordinary mail", im->mb->name, im->safe_from);
+	/* Only replies to us and mail to our signed addresses can be
+	   unsubscribe requests: don't read every body for it. */
+	if (kind != RULES_ADDRESS_RATE && kind != RULES_ADDRESS_STOP &&
+	    im->msg->in_reply_to == NULL && im->msg->references->len == 0)
+		return 0;
 	first = ingest_first_line(im->msg);
 	unsubscribe = rules_is_unsubscribe(im->msg->subject) ||
 		      rules_is_unsubscribe(first);

@@ -112,6 +112,11 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 		*sent_r = 0;
 	if (!force && now < outbox->server_down_until)
 		return -1;
+	/* A "sent" mark need not wait for the disk: if the process dies it
+	   is kept; a power cut may lose the last marks, and those mails are
+	   sent again (never lost).  The next synced commit makes them
+	   durable. */
+	store_set_synced(outbox->store, FALSE, NULL);
 	for (;;) {
 		GPtrArray *items;
 		char *err = NULL;
@@ -123,7 +128,8 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 				     OUTBOX_BATCH, &items, &err) < 0) {
 			log_error("outbox: %s", err);
 			g_free(err);
-			return -1;
+			result = -1;
+			break;
 		}
 		if (items->len == 0) {
 			g_ptr_array_unref(items);
@@ -162,6 +168,7 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 			break;
 		}
 	}
+	store_set_synced(outbox->store, TRUE, NULL);
 	if (sent_r != NULL)
 		*sent_r = sent;
 	return result;

@@ -92,3 +92,63 @@ store_status_counts(struct store *store, const struct store_report_filter *f,
 	*counts_r = counts;
 	return 0;
 }
+
+void
+store_ticket_times_free(struct store_ticket_times *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->mailbox);
+	g_free(row->agent);
+	g_free(row->status);
+	g_free(row);
+}
+
+int
+store_ticket_times(struct store *store, const struct store_report_filter *f,
+		   GPtrArray **rows_r, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	GPtrArray *rows;
+	int rc;
+
+	if (sqlite3_prepare_v2(store->db,
+		"SELECT t.id, t.mailbox, coalesce(nullif(t.assignee, ''), "
+		"(SELECT m.from_addr FROM messages m WHERE m.ticket_id = t.id "
+		"AND m.direction = 'in' AND m.kind IN ('agent', 'note') "
+		"ORDER BY m.id LIMIT 1), ''), t.status, t.created, "
+		"coalesce(t.first_response, 0), coalesce(t.resolved, 0), "
+		"coalesce(t.closed, 0), (SELECT count(*) FROM events e "
+		"WHERE e.ticket_id = t.id AND e.what = 'reopened') "
+		"FROM tickets t WHERE (?1 IS NULL OR t.mailbox = ?1) "
+		"AND t.created < ?3 AND ?2 >= 0 ORDER BY t.created, t.id", -1,
+		&stmt, NULL) != SQLITE_OK)
+		return store_error(store, "read ticket times", error_r);
+	store_report_bind(stmt, f);
+	rows = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_ticket_times_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_ticket_times *row =
+			g_new0(struct store_ticket_times, 1);
+
+		row->id = sqlite3_column_int64(stmt, 0);
+		row->mailbox = store_column_text(stmt, 1);
+		row->agent = store_column_text(stmt, 2);
+		row->status = store_column_text(stmt, 3);
+		row->created = sqlite3_column_int64(stmt, 4);
+		row->first_response = sqlite3_column_int64(stmt, 5);
+		row->resolved = sqlite3_column_int64(stmt, 6);
+		row->closed = sqlite3_column_int64(stmt, 7);
+		row->reopened = sqlite3_column_int(stmt, 8);
+		g_ptr_array_add(rows, row);
+	}
+	if (rc != SQLITE_DONE) {
+		store_error(store, "read ticket times", error_r);
+		sqlite3_finalize(stmt);
+		g_ptr_array_unref(rows);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	*rows_r = rows;
+	return 0;
+}

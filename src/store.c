@@ -138,25 +138,23 @@ static const char *const store_migrations[] = {
 	" UNIQUE (campaign, ticket_id));"
 	"CREATE INDEX campaign_mails_due ON campaign_mails(status, due);"
 	"CREATE INDEX campaign_mails_address ON campaign_mails(address, sent);",
-	/* 2: full-text index of message subjects and bodies (trigram, so
-	   that any substring of three or more characters matches, Chinese
-	   too), kept up to date by triggers; existing rows indexed */
+	/* 2: full-text index of incoming messages' subjects and bodies
+	   (trigram, so that any substring of three or more characters
+	   matches, Chinese too).  Filled by store_fts_sync() from the rows
+	   after fts_state.last_id, in batches apart from ingest (the
+	   daemon's indexer thread, ticketctl search), not by a trigger:
+	   trigram indexing is most of the cost of storing a message, and an
+	   FTS5 insert in a savepoint per message flushes a segment per
+	   message.  Messages are never deleted or their text changed; code
+	   that does must update messages_fts. */
 	"CREATE VIRTUAL TABLE messages_fts USING fts5("
 	" subject, body, content='messages', content_rowid='id',"
 	" tokenize='trigram');"
-	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
-	" INSERT INTO messages_fts (rowid, subject, body)"
-	" VALUES (new.id, new.subject, new.body); END;"
-	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
-	" INSERT INTO messages_fts (messages_fts, rowid, subject, body)"
-	" VALUES ('delete', old.id, old.subject, old.body); END;"
-	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, body"
-	" ON messages BEGIN"
-	" INSERT INTO messages_fts (messages_fts, rowid, subject, body)"
-	" VALUES ('delete', old.id, old.subject, old.body);"
-	" INSERT INTO messages_fts (rowid, subject, body)"
-	" VALUES (new.id, new.subject, new.body); END;"
-	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');",
+	"CREATE TABLE fts_state (last_id INTEGER NOT NULL);"
+	"INSERT INTO messages_fts (rowid, subject, body)"
+	" SELECT id, subject, body FROM messages WHERE direction = 'in';"
+	"INSERT INTO fts_state (last_id)"
+	" SELECT coalesce(max(id), 0) FROM messages;",
 	/* 3: where an interrupted "ticketctl import" resumes */
 	"CREATE TABLE import_progress ("
 	" path TEXT PRIMARY KEY,"
@@ -307,6 +305,8 @@ store_open(const char *path, char **error_r)
 	sqlite3_extended_result_codes(store->db, 1);
 	if (store_exec(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    store_exec(store, "PRAGMA synchronous = FULL", error_r) < 0 ||
+	    /* a batch of mail fits without spilling to the WAL early */
+	    store_exec(store, "PRAGMA cache_size = -16384", error_r) < 0 ||
 	    store_exec(store, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    store_migrate(store, error_r) < 0) {
 		store_close(store);
@@ -359,6 +359,75 @@ store_commit(struct store *store, char **error_r)
 			       "commit", error_r);
 }
 
+/* Run a cached statement with ?1 bound to n, expecting no rows. */
+static int
+store_step_n(struct store *store, enum store_stmt id, const char *sql,
+	     gint64 n, const char *what, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, id, sql, error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, n);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_error(store, what, error_r);
+	return 0;
+}
+
+int
+store_fts_sync(struct store *store, int limit, int *count_r, char **error_r)
+{
+	gboolean own = !store_in_transaction(store);
+	int n = 0;
+
+	if (own && store_begin(store, error_r) < 0)
+		return -1;
+	if (store_step_n(store, STORE_STMT_FTS_SYNC,
+		"INSERT INTO messages_fts (rowid, subject, body) "
+		"SELECT id, subject, substr(body, 1, 65536) FROM messages "
+		"WHERE direction = 'in' AND id > (SELECT last_id FROM fts_state) "
+		"AND id <= (SELECT last_id FROM fts_state) + ?1", limit,
+		"index messages", error_r) < 0)
+		goto fail;
+	n = sqlite3_changes(store->db);
+	if (store_step_n(store, STORE_STMT_FTS_STATE,
+		"UPDATE fts_state SET last_id = min("
+		"(SELECT coalesce(max(id), 0) FROM messages), last_id + ?1)",
+		limit, "index messages", error_r) < 0)
+		goto fail;
+	if (own && store_commit(store, error_r) < 0)
+		goto fail;
+	if (count_r != NULL)
+		*count_r = n;
+	return 0;
+fail:
+	if (own)
+		store_rollback(store);
+	return -1;
+}
+
+/* Has the index caught up with the messages? */
+int
+store_fts_pending(struct store *store, gboolean *pending_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_FTS_PENDING,
+		"SELECT (SELECT coalesce(max(id), 0) FROM messages) > "
+		"(SELECT last_id FROM fts_state)", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	*pending_r = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW)
+		return store_error(store, "read index state", error_r);
+	return 0;
+}
+
 void
 store_rollback(struct store *store)
 {
@@ -393,6 +462,13 @@ store_rollback_savepoint(struct store *store)
 			    "release savepoint", NULL) < 0)
 		log_warnx("database %s: rollback to savepoint failed: %s",
 			  store->path, sqlite3_errmsg(store->db));
+}
+
+int
+store_set_synced(struct store *store, gboolean full, char **error_r)
+{
+	return store_exec(store, full ? "PRAGMA synchronous = FULL" :
+			  "PRAGMA synchronous = NORMAL", error_r);
 }
 
 gboolean

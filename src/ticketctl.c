@@ -9,6 +9,9 @@
 
 #include "compose.h"
 #include "config.h"
+#include "ctl-common.h"
+#include "ctl-import.h"
+#include "ctl-stats.h"
 #include "ctl-template.h"
 #include "ingest.h"
 #include "log.h"
@@ -17,86 +20,18 @@
 #include "template.h"
 #include "rules.h"
 #include "store-campaign.h"
+#include "store-admin.h"
 #include "store-report.h"
+#include "store-search.h"
 #include "store.h"
 #include "template-data.h"
 #include "workflow.h"
 
-#define CTL_EXIT_OK 0
-#define CTL_EXIT_FAIL 1
-#define CTL_EXIT_USAGE 64
-#define CTL_EXIT_NOTFOUND 2
-
-struct ctl {
-	char *config_path;
-	struct config *config;
-	struct store *store;
-	gboolean json;
-};
+/* The exit statuses, for every command's --help. */
+#define CTL_EXITS "Exit status: 0 success, 1 failure, 2 no such ticket " \
+	"(or mail), 64 usage,\n78 configuration error."
 
 typedef int ctl_command_t(struct ctl *ctl, int argc, char **argv);
-
-static void
-ctl_open(struct ctl *ctl)
-{
-	char *error = NULL;
-
-	ctl->config = config_load(ctl->config_path != NULL ? ctl->config_path :
-				  TICKETD_SYSCONFDIR "/ticketd.conf", &error);
-	if (ctl->config == NULL)
-		fatalx(CONFIG_EXIT, "%s", error);
-	ctl->store = store_open(ctl->config->db_path, &error);
-	if (ctl->store == NULL)
-		fatalx(CTL_EXIT_FAIL, "%s", error);
-}
-
-/* Parse a subcommand's options; exits on error. */
-static void
-ctl_parse(const char *usage, GOptionEntry *entries, int *argc, char ***argv)
-{
-	GOptionContext *ctx = g_option_context_new(usage);
-	GError *err = NULL;
-
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, argc, argv, &err)) {
-		fprintf(stderr, "ticketctl: %s\n", err->message);
-		g_error_free(err);
-		g_option_context_free(ctx);
-		exit(CTL_EXIT_USAGE);
-	}
-	g_option_context_free(ctx);
-}
-
-static void
-ctl_print_json(JsonNode *node)
-{
-	JsonGenerator *gen = json_generator_new();
-	char *text;
-
-	json_generator_set_pretty(gen, TRUE);
-	json_generator_set_root(gen, node);
-	text = json_generator_to_data(gen, NULL);
-	printf("%s\n", text);
-	g_free(text);
-	g_object_unref(gen);
-}
-
-static void
-ctl_json_time(JsonBuilder *b, const char *name, gint64 when)
-{
-	char *s = template_data_iso8601(when);
-
-	json_builder_set_member_name(b, name);
-	json_builder_add_string_value(b, s);
-	g_free(s);
-}
-
-static void
-ctl_json_string(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_string_value(b, value != NULL ? value : "");
-}
 
 /* The ticket's fields; the caller has begun the object. */
 static void
@@ -176,38 +111,150 @@ ctl_json_message(JsonBuilder *b, const struct store_message *m)
 	json_builder_end_object(b);
 }
 
+static const char *const ctl_sorts[] = {
+	[STORE_QUERY_SORT_ID] = "id",
+	[STORE_QUERY_SORT_CREATED] = "created",
+	[STORE_QUERY_SORT_UPDATED] = "updated",
+	[STORE_QUERY_SORT_PRIORITY] = "priority",
+};
+
+static void
+ctl_list_csv(const GPtrArray *tickets)
+{
+	static const char *const head[] = {
+		"id", "status", "priority", "mailbox", "requester",
+		"requester_name", "assignee", "created", "updated",
+		"message_count", "subject"
+	};
+
+	ctl_csv_row(stdout, head, G_N_ELEMENTS(head));
+	for (guint i = 0; i < tickets->len; i++) {
+		const struct store_ticket *t = tickets->pdata[i];
+		char *id = g_strdup_printf("%" G_GINT64_FORMAT, t->id);
+		char *created = template_data_iso8601(t->created);
+		char *updated = template_data_iso8601(t->updated);
+		char *count = g_strdup_printf("%" G_GINT64_FORMAT,
+					      t->message_count);
+		const char *row[] = {
+			id, t->status, t->priority, t->mailbox, t->requester,
+			t->requester_name, t->assignee, created, updated,
+			count, t->subject
+		};
+
+		ctl_csv_row(stdout, row, G_N_ELEMENTS(row));
+		g_free(id);
+		g_free(created);
+		g_free(updated);
+		g_free(count);
+	}
+}
+
 static int
 ctl_list(struct ctl *ctl, int argc, char **argv)
 {
-	gchar *status = NULL, *mailbox = NULL;
-	gint limit = 0;
+	gchar *status = NULL, *mailbox = NULL, *requester = NULL;
+	gchar *assignee = NULL, *priority = NULL, *older = NULL;
+	gchar *since = NULL, *sort = NULL;
+	gboolean reverse = FALSE;
+	gint limit = 0, offset = 0, page = 0;
 	GOptionEntry entries[] = {
 		{ "status", 's', 0, G_OPTION_ARG_STRING, &status,
 		  "Only tickets with this status", "STATUS" },
 		{ "mailbox", 'm', 0, G_OPTION_ARG_STRING, &mailbox,
 		  "Only tickets of this mailbox", "NAME" },
+		{ "requester", 'r', 0, G_OPTION_ARG_STRING, &requester,
+		  "Only tickets of this customer address", "ADDRESS" },
+		{ "assignee", 'a', 0, G_OPTION_ARG_STRING, &assignee,
+		  "Only tickets assigned to this agent address (\"\": "
+		  "unassigned)", "ADDRESS" },
+		{ "priority", 'p', 0, G_OPTION_ARG_STRING, &priority,
+		  "Only tickets with this priority", "PRIORITY" },
+		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
+		  "Only tickets created longer ago than AGE (90s, 30m, 12h, "
+		  "3d, 2w)", "AGE" },
+		{ "since", 0, 0, G_OPTION_ARG_STRING, &since,
+		  "Only tickets created from DATE (YYYY-MM-DD or ISO-8601)",
+		  "DATE" },
+		{ "sort", 0, 0, G_OPTION_ARG_STRING, &sort,
+		  "Order by id (default), created, updated or priority; "
+		  "highest first", "KEY" },
+		{ "reverse", 'R', 0, G_OPTION_ARG_NONE, &reverse,
+		  "Lowest first", NULL },
 		{ "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
-		  "At most N tickets", "N" },
+		  "At most N tickets (the page size with --page, default 50)",
+		  "N" },
+		{ "offset", 0, 0, G_OPTION_ARG_INT, &offset,
+		  "Skip the first N tickets", "N" },
+		{ "page", 0, 0, G_OPTION_ARG_INT, &page,
+		  "Show page N (from 1) of --limit tickets", "N" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
 		  "Print JSON", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
+		  "Print CSV (RFC 4180, with a header line)", NULL },
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
 		  "Configuration file", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
-	struct store_ticket_filter filter = { 0 };
+	struct store_ticket_query q = { 0 };
 	GPtrArray *tickets;
+	gint64 total;
 	char *error = NULL;
 
-	ctl_parse("list - list tickets, newest first", entries, &argc, &argv);
+	ctl_parse("list - list tickets, newest first", CTL_EXITS, entries,
+		  &argc, &argv);
+	if (argc != 1 || limit < 0 || offset < 0 || page < 0 ||
+	    (ctl->json && ctl->csv)) {
+		fprintf(stderr, "ticketctl: usage: ticketctl list [OPTIONS] "
+			"(see --help)\n");
+		return CTL_EXIT_USAGE;
+	}
+	q.status = status;
+	q.mailbox = mailbox;
+	q.requester = requester;
+	q.assignee = assignee;
+	q.priority = priority;
+	if (older != NULL) {
+		gint64 age = ctl_parse_age(older);
+
+		if (age < 0) {
+			fprintf(stderr, "ticketctl: --older-than: '%s' is not "
+				"an age such as 12h or 3d\n", older);
+			return CTL_EXIT_USAGE;
+		}
+		q.created_before = g_get_real_time() / G_USEC_PER_SEC - age;
+	}
+	q.created_since = ctl_parse_date(since);
+	if (q.created_since < 0) {
+		fprintf(stderr, "ticketctl: --since: dates are YYYY-MM-DD or "
+			"ISO-8601\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (sort != NULL) {
+		size_t i;
+
+		for (i = 0; i < G_N_ELEMENTS(ctl_sorts); i++)
+			if (strcmp(sort, ctl_sorts[i]) == 0)
+				break;
+		if (i == G_N_ELEMENTS(ctl_sorts)) {
+			fprintf(stderr, "ticketctl: --sort: '%s' is not id, "
+				"created, updated or priority\n", sort);
+			return CTL_EXIT_USAGE;
+		}
+		q.sort = (enum store_query_sort)i;
+	}
+	q.reverse = reverse;
+	q.limit = limit;
+	q.offset = offset;
+	if (page > 0) {
+		if (q.limit == 0)
+			q.limit = 50;
+		q.offset += (page - 1) * q.limit;
+	}
 	ctl_open(ctl);
-	filter.status = status;
-	filter.mailbox = mailbox;
-	filter.limit = limit;
-	if (store_ticket_list(ctl->store, &filter, &tickets, &error) < 0)
+	if (store_ticket_query(ctl->store, &q, &tickets, &total, &error) < 0)
 		fatalx(CTL_EXIT_FAIL, "%s", error);
 	if (ctl->json) {
 		JsonBuilder *b = json_builder_new();
-		JsonNode *root;
 
 		json_builder_begin_array(b);
 		for (guint i = 0; i < tickets->len; i++) {
@@ -216,23 +263,129 @@ ctl_list(struct ctl *ctl, int argc, char **argv)
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
-		root = json_builder_get_root(b);
-		ctl_print_json(root);
-		json_node_unref(root);
-		g_object_unref(b);
+		ctl_print_builder(b);
+	} else if (ctl->csv) {
+		ctl_list_csv(tickets);
 	} else {
-		printf("%6s  %-8s  %-10s  %-28s  %s\n", "ID", "STATUS",
-		       "MAILBOX", "REQUESTER", "SUBJECT");
+		printf("%6s  %-8s  %-7s  %-10s  %-28s  %s\n", "ID", "STATUS",
+		       "PRIO", "MAILBOX", "REQUESTER", "SUBJECT");
 		for (guint i = 0; i < tickets->len; i++) {
 			const struct store_ticket *t = tickets->pdata[i];
 
-			printf("%6" G_GINT64_FORMAT "  %-8s  %-10s  %-28s  %s\n",
-			       t->id, t->status, t->mailbox, t->requester,
-			       t->subject);
+			printf("%6" G_GINT64_FORMAT "  %-8s  %-7s  %-10s  "
+			       "%-28s  %s\n", t->id, t->status, t->priority,
+			       t->mailbox, t->requester, t->subject);
 		}
+		if ((gint64)tickets->len < total)
+			printf("(%u shown, %d-%d of %" G_GINT64_FORMAT ")\n",
+			       tickets->len, tickets->len > 0 ? q.offset + 1 :
+			       0, q.offset + (int)tickets->len, total);
 	}
 	g_ptr_array_unref(tickets);
 	g_free(status);
+	g_free(mailbox);
+	g_free(requester);
+	g_free(assignee);
+	g_free(priority);
+	g_free(older);
+	g_free(since);
+	g_free(sort);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_search(struct ctl *ctl, int argc, char **argv)
+{
+	gchar *mailbox = NULL;
+	gint limit = 0;
+	GOptionEntry entries[] = {
+		{ "mailbox", 'm', 0, G_OPTION_ARG_STRING, &mailbox,
+		  "Only messages of this mailbox", "NAME" },
+		{ "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
+		  "At most N hits (default 50)", "N" },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
+		  "Print JSON", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
+		  "Print CSV", NULL },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	GPtrArray *hits;
+	char *error = NULL, *text;
+
+	ctl_parse("search TEXT... - messages whose subject or body holds "
+		  "every word",
+		  "Words of 3 or more characters are looked up in the "
+		  "full-text index (any substring,\nChinese too) and ranked "
+		  "by bm25; a shorter word makes a slower substring scan,\n"
+		  "newest first.  \"quoted words\" may hold spaces.\n"
+		  CTL_EXITS, entries, &argc, &argv);
+	if (argc < 2 || limit < 0 || (ctl->json && ctl->csv)) {
+		fprintf(stderr, "ticketctl: usage: ticketctl search TEXT... "
+			"[--mailbox NAME] [--limit N] [--json|--csv]\n");
+		return CTL_EXIT_USAGE;
+	}
+	text = g_strjoinv(" ", argv + 1);
+	if (!g_utf8_validate(text, -1, NULL)) {
+		fprintf(stderr, "ticketctl: the search text is not UTF-8\n");
+		g_free(text);
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	if (store_search(ctl->store, text, mailbox, limit, &hits,
+			 &error) < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	if (ctl->json) {
+		JsonBuilder *b = json_builder_new();
+
+		json_builder_begin_array(b);
+		for (guint i = 0; i < hits->len; i++) {
+			const struct store_search_hit *h = hits->pdata[i];
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "ticket_id");
+			json_builder_add_int_value(b, h->ticket_id);
+			ctl_json_string(b, "message_id", h->message_id);
+			ctl_json_string(b, "subject", h->subject);
+			ctl_json_string(b, "snippet", h->snippet);
+			json_builder_set_member_name(b, "rank");
+			json_builder_add_double_value(b, h->rank);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		ctl_print_builder(b);
+	} else if (ctl->csv) {
+		static const char *const head[] = {
+			"ticket_id", "message_id", "subject", "snippet", "rank"
+		};
+
+		ctl_csv_row(stdout, head, G_N_ELEMENTS(head));
+		for (guint i = 0; i < hits->len; i++) {
+			const struct store_search_hit *h = hits->pdata[i];
+			char *id = g_strdup_printf("%" G_GINT64_FORMAT,
+						   h->ticket_id);
+			char *rank = g_strdup_printf("%.6f", h->rank);
+			const char *row[] = {
+				id, h->message_id, h->subject, h->snippet, rank
+			};
+
+			ctl_csv_row(stdout, row, G_N_ELEMENTS(row));
+			g_free(id);
+			g_free(rank);
+		}
+	} else {
+		for (guint i = 0; i < hits->len; i++) {
+			const struct store_search_hit *h = hits->pdata[i];
+
+			printf("%6" G_GINT64_FORMAT "  %s\n        %s\n",
+			       h->ticket_id, h->subject, h->snippet);
+		}
+		if (hits->len == 0)
+			printf("no match\n");
+	}
+	g_ptr_array_unref(hits);
+	g_free(text);
 	g_free(mailbox);
 	return CTL_EXIT_OK;
 }
@@ -254,8 +407,8 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 	gint64 id;
 	int rc;
 
-	ctl_parse("show ID - a ticket with its whole thread", entries, &argc,
-		  &argv);
+	ctl_parse("show ID - a ticket with its whole thread", CTL_EXITS,
+		  entries, &argc, &argv);
 	if (argc != 2) {
 		fprintf(stderr, "ticketctl: usage: ticketctl show ID [--json]\n");
 		return CTL_EXIT_USAGE;
@@ -410,6 +563,66 @@ ctl_show(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+static void
+ctl_outbox_csv(const GPtrArray *items)
+{
+	static const char *const head[] = {
+		"id", "ticket_id", "status", "attempts", "created",
+		"next_attempt", "mail_from", "rcpt_to", "last_error"
+	};
+
+	ctl_csv_row(stdout, head, G_N_ELEMENTS(head));
+	for (guint i = 0; i < items->len; i++) {
+		const struct store_outbox_item *o = items->pdata[i];
+		char *id = g_strdup_printf("%" G_GINT64_FORMAT, o->id);
+		char *tid = g_strdup_printf("%" G_GINT64_FORMAT, o->ticket_id);
+		char *tries = g_strdup_printf("%d", o->attempts);
+		char *created = template_data_iso8601(o->created);
+		char *next = template_data_iso8601(o->next_attempt);
+		char *rcpt = g_strjoinv(" ", o->rcpt_to);
+		const char *row[] = {
+			id, tid, o->status, tries, created, next, o->mail_from,
+			rcpt, o->last_error
+		};
+
+		ctl_csv_row(stdout, row, G_N_ELEMENTS(row));
+		g_free(id);
+		g_free(tid);
+		g_free(tries);
+		g_free(created);
+		g_free(next);
+		g_free(rcpt);
+	}
+}
+
+/* outbox retry ID: back in the queue, due now. */
+static int
+ctl_outbox_retry(struct ctl *ctl, const char *arg)
+{
+	char *end, *error = NULL;
+	gint64 id = g_ascii_strtoll(arg, &end, 10);
+	int rc;
+
+	if (*arg == '\0' || *end != '\0' || id <= 0) {
+		fprintf(stderr, "ticketctl: '%s' is not an outbox mail "
+			"number\n", arg);
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	rc = store_outbox_requeue(ctl->store, id,
+				  g_get_real_time() / G_USEC_PER_SEC, &error);
+	if (rc < 0)
+		fatalx(CTL_EXIT_FAIL, "%s", error);
+	if (rc == 0) {
+		fprintf(stderr, "ticketctl: no outbox mail %" G_GINT64_FORMAT
+			"\n", id);
+		return CTL_EXIT_NOTFOUND;
+	}
+	printf("outbox mail %" G_GINT64_FORMAT " queued: ticketd sends it "
+	       "at its next run\n", id);
+	return CTL_EXIT_OK;
+}
+
 static int
 ctl_outbox(struct ctl *ctl, int argc, char **argv)
 {
@@ -419,6 +632,8 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 		  "queued, sent, failed or bounced", "STATUS" },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
 		  "Print JSON", NULL },
+		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
+		  "Print CSV", NULL },
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
 		  "Configuration file", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -426,14 +641,23 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	GPtrArray *items;
 	char *error = NULL;
 
-	ctl_parse("outbox - outgoing mail and its state", entries, &argc,
-		  &argv);
+	ctl_parse("outbox [retry ID] - outgoing mail and its state",
+		  "\"outbox retry ID\" puts a failed or bounced mail back in "
+		  "the queue, due now.\n" CTL_EXITS, entries, &argc, &argv);
+	if (argc == 3 && strcmp(argv[1], "retry") == 0) {
+		g_free(status);
+		return ctl_outbox_retry(ctl, argv[2]);
+	}
+	if (argc != 1 || (ctl->json && ctl->csv)) {
+		fprintf(stderr, "ticketctl: usage: ticketctl outbox [--status "
+			"S] [--json|--csv] | outbox retry ID\n");
+		return CTL_EXIT_USAGE;
+	}
 	ctl_open(ctl);
 	if (store_outbox_list(ctl->store, status, &items, &error) < 0)
 		fatalx(CTL_EXIT_FAIL, "%s", error);
 	if (ctl->json) {
 		JsonBuilder *b = json_builder_new();
-		JsonNode *root;
 
 		json_builder_begin_array(b);
 		for (guint i = 0; i < items->len; i++) {
@@ -459,10 +683,9 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
-		root = json_builder_get_root(b);
-		ctl_print_json(root);
-		json_node_unref(root);
-		g_object_unref(b);
+		ctl_print_builder(b);
+	} else if (ctl->csv) {
+		ctl_outbox_csv(items);
 	} else {
 		printf("%6s  %6s  %-7s  %3s  %-28s  %s\n", "ID", "TICKET",
 		       "STATUS", "TRY", "TO", "LAST ERROR");
@@ -480,6 +703,80 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* db check | db version */
+static int
+ctl_db(struct ctl *ctl, int argc, char **argv)
+{
+	GOptionEntry entries[] = {
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
+		  "Print JSON", NULL },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
+		  "Configuration file", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	char *error = NULL;
+
+	ctl_parse("db check|version - the database's health and schema",
+		  "check: PRAGMA integrity_check, foreign_key_check and the "
+		  "full-text index;\nexit status 1 when a problem is found.\n"
+		  "version: the schema version (migrations run when any "
+		  "ticketd program opens\nthe database).\n" CTL_EXITS,
+		  entries, &argc, &argv);
+	if (argc != 2 || (strcmp(argv[1], "check") != 0 &&
+			  strcmp(argv[1], "version") != 0)) {
+		fprintf(stderr, "ticketctl: usage: ticketctl db "
+			"check|version [--json]\n");
+		return CTL_EXIT_USAGE;
+	}
+	ctl_open(ctl);
+	if (strcmp(argv[1], "version") == 0) {
+		int version;
+
+		if (store_schema_version(ctl->store, &version, &error) < 0)
+			fatalx(CTL_EXIT_FAIL, "%s", error);
+		if (ctl->json) {
+			JsonBuilder *b = json_builder_new();
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "schema_version");
+			json_builder_add_int_value(b, version);
+			ctl_json_string(b, "path", ctl->config->db_path);
+			json_builder_end_object(b);
+			ctl_print_builder(b);
+		} else {
+			printf("%d\n", version);
+		}
+		return CTL_EXIT_OK;
+	} else {
+		GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+		int n = store_check(ctl->store, problems, &error);
+
+		if (n < 0)
+			fatalx(CTL_EXIT_FAIL, "%s", error);
+		if (ctl->json) {
+			JsonBuilder *b = json_builder_new();
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "ok");
+			json_builder_add_boolean_value(b, n == 0);
+			json_builder_set_member_name(b, "problems");
+			json_builder_begin_array(b);
+			for (guint i = 0; i < problems->len; i++)
+				json_builder_add_string_value(
+					b, problems->pdata[i]);
+			json_builder_end_array(b);
+			json_builder_end_object(b);
+			ctl_print_builder(b);
+		} else {
+			for (guint i = 0; i < problems->len; i++)
+				printf("%s\n", (char *)problems->pdata[i]);
+			if (n == 0)
+				printf("ok\n");
+		}
+		g_ptr_array_unref(problems);
+		return n == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+	}
+}
 
 /* Parse a ticket number argument; exits on a bad one. */
 static gint64
@@ -562,7 +859,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	ctl_parse("status ID new|open|pending|resolved|closed - set a "
-		  "ticket's status", entries, &argc, &argv);
+		  "ticket's status", CTL_EXITS, entries, &argc, &argv);
 	if (argc != 3 || !workflow_status_valid(argv[2])) {
 		fprintf(stderr, "ticketctl: usage: ticketctl status ID "
 			"new|open|pending|resolved|closed\n");
@@ -599,8 +896,8 @@ ctl_assign(struct ctl *ctl, int argc, char **argv)
 	char *error = NULL;
 	int rc;
 
-	ctl_parse("assign ID AGENT - assign a ticket to an agent", entries,
-		  &argc, &argv);
+	ctl_parse("assign ID AGENT - assign a ticket to an agent", CTL_EXITS,
+		  entries, &argc, &argv);
 	if (argc != 3) {
 		fprintf(stderr, "ticketctl: usage: ticketctl assign ID AGENT\n");
 		return CTL_EXIT_USAGE;
@@ -647,7 +944,7 @@ ctl_note(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	ctl_parse("note ID TEXT... - add an internal note (TEXT '-': read "
-		  "standard input)", entries, &argc, &argv);
+		  "standard input)", CTL_EXITS, entries, &argc, &argv);
 	if (argc < 3) {
 		fprintf(stderr, "ticketctl: usage: ticketctl note ID TEXT...\n");
 		return CTL_EXIT_USAGE;
@@ -717,7 +1014,7 @@ ctl_secret(struct ctl *ctl, int argc, char **argv)
 	char *error = NULL;
 
 	ctl_parse("secret rotate - replace the key of agents' reply addresses",
-		  entries, &argc, &argv);
+		  CTL_EXITS, entries, &argc, &argv);
 	if (argc != 2 || strcmp(argv[1], "rotate") != 0) {
 		fprintf(stderr, "ticketctl: usage: ticketctl secret rotate\n");
 		return CTL_EXIT_USAGE;
@@ -730,227 +1027,6 @@ ctl_secret(struct ctl *ctl, int argc, char **argv)
 		fatalx(CTL_EXIT_FAIL, "%s", error);
 	printf("New key stored: reply addresses in earlier notifications no "
 	       "longer work.\n");
-	return CTL_EXIT_OK;
-}
-
-/* Parse a date "YYYY-MM-DD" (UTC midnight) or ISO-8601; -1 when bad. */
-static gint64
-ctl_parse_date(const char *text)
-{
-	GDateTime *dt;
-	gint64 t;
-	char *iso;
-
-	if (text == NULL)
-		return 0;
-	iso = strlen(text) == 10 ? g_strdup_printf("%sT00:00:00Z", text) :
-		g_strdup(text);
-	dt = g_date_time_new_from_iso8601(iso, g_time_zone_new_utc());
-	g_free(iso);
-	if (dt == NULL)
-		return -1;
-	t = g_date_time_to_unix(dt);
-	g_date_time_unref(dt);
-	return t;
-}
-
-/* CSAT figures of a group of ratings. */
-struct ctl_csat {
-	int sent;
-	int count;
-	int sum;
-	int dist[6];
-};
-
-static void
-ctl_json_csat(JsonBuilder *b, const struct ctl_csat *c)
-{
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "average");
-	if (c->count > 0)
-		json_builder_add_double_value(b, (double)c->sum / c->count);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "count");
-	json_builder_add_int_value(b, c->count);
-	json_builder_set_member_name(b, "distribution");
-	json_builder_begin_object(b);
-	for (int r = 1; r <= 5; r++) {
-		char key[2] = { (char)('0' + r), '\0' };
-
-		json_builder_set_member_name(b, key);
-		json_builder_add_int_value(b, c->dist[r]);
-	}
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "surveys_sent");
-	json_builder_add_int_value(b, c->sent);
-	json_builder_set_member_name(b, "response_rate");
-	if (c->sent > 0)
-		json_builder_add_double_value(b, (double)c->count / c->sent);
-	else
-		json_builder_add_null_value(b);
-	json_builder_end_object(b);
-}
-
-static void
-ctl_print_csat(const char *label, const struct ctl_csat *c)
-{
-	printf("  %-28s ", label);
-	if (c->count > 0)
-		printf("%.2f", (double)c->sum / c->count);
-	else
-		printf("   -");
-	printf("  (%d rated of %d surveys)  1:%d 2:%d 3:%d 4:%d 5:%d\n",
-	       c->count, c->sent, c->dist[1], c->dist[2], c->dist[3],
-	       c->dist[4], c->dist[5]);
-}
-
-static struct ctl_csat *
-ctl_csat_group(GHashTable *groups, const char *key)
-{
-	struct ctl_csat *c = g_hash_table_lookup(groups, key);
-
-	if (c == NULL) {
-		c = g_new0(struct ctl_csat, 1);
-		g_hash_table_insert(groups, g_strdup(key), c);
-	}
-	return c;
-}
-
-static void
-ctl_csat_add(struct ctl_csat *c, int rating)
-{
-	c->sent++;
-	if (rating >= 1 && rating <= 5) {
-		c->count++;
-		c->sum += rating;
-		c->dist[rating]++;
-	}
-}
-
-static int
-ctl_stats(struct ctl *ctl, int argc, char **argv)
-{
-	gchar *mailbox = NULL, *since = NULL, *until = NULL;
-	GOptionEntry entries[] = {
-		{ "mailbox", 'm', 0, G_OPTION_ARG_STRING, &mailbox,
-		  "Only this mailbox", "NAME" },
-		{ "since", 0, 0, G_OPTION_ARG_STRING, &since,
-		  "From this date (YYYY-MM-DD or ISO-8601)", "DATE" },
-		{ "until", 0, 0, G_OPTION_ARG_STRING, &until,
-		  "Before this date", "DATE" },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
-		{ NULL, 0, 0, 0, NULL, NULL, NULL }
-	};
-	struct store_report_filter f = { 0 };
-	struct ctl_csat all = { 0 };
-	GHashTable *by_mailbox, *by_agent, *counts;
-	GPtrArray *rows;
-	GHashTableIter it;
-	gpointer key, value;
-	char *error = NULL;
-
-	ctl_parse("stats - ticket counts and satisfaction (CSAT)", entries,
-		  &argc, &argv);
-	f.mailbox = mailbox;
-	f.since = ctl_parse_date(since);
-	f.until = ctl_parse_date(until);
-	if (f.since < 0 || f.until < 0) {
-		fprintf(stderr, "ticketctl: dates are YYYY-MM-DD or ISO-8601\n");
-		return CTL_EXIT_USAGE;
-	}
-	ctl_open(ctl);
-	if (store_csat_rows(ctl->store, &f, &rows, &error) < 0 ||
-	    store_status_counts(ctl->store, &f, &counts, &error) < 0)
-		fatalx(CTL_EXIT_FAIL, "%s", error);
-	by_mailbox = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   g_free);
-	by_agent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					 g_free);
-	for (guint i = 0; i < rows->len; i++) {
-		const struct store_csat_row *r = rows->pdata[i];
-
-		ctl_csat_add(&all, r->rating);
-		ctl_csat_add(ctl_csat_group(by_mailbox, r->mailbox), r->rating);
-		ctl_csat_add(ctl_csat_group(by_agent, *r->agent != '\0' ?
-					    r->agent : "(none)"), r->rating);
-	}
-	if (ctl->json) {
-		JsonBuilder *b = json_builder_new();
-		JsonNode *root;
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "tickets_by_status");
-		json_builder_begin_object(b);
-		g_hash_table_iter_init(&it, counts);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			json_builder_set_member_name(b, key);
-			json_builder_add_int_value(b, GPOINTER_TO_INT(value));
-		}
-		json_builder_end_object(b);
-		json_builder_set_member_name(b, "csat");
-		ctl_json_csat(b, &all);
-		json_builder_set_member_name(b, "mailboxes");
-		json_builder_begin_object(b);
-		g_hash_table_iter_init(&it, by_mailbox);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			json_builder_set_member_name(b, key);
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "csat");
-			ctl_json_csat(b, value);
-			json_builder_end_object(b);
-		}
-		json_builder_end_object(b);
-		json_builder_set_member_name(b, "agents");
-		json_builder_begin_object(b);
-		g_hash_table_iter_init(&it, by_agent);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			json_builder_set_member_name(b, key);
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "csat");
-			ctl_json_csat(b, value);
-			json_builder_end_object(b);
-		}
-		json_builder_end_object(b);
-		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		ctl_print_json(root);
-		json_node_unref(root);
-		g_object_unref(b);
-	} else {
-		printf("Tickets by status:\n");
-		g_hash_table_iter_init(&it, counts);
-		while (g_hash_table_iter_next(&it, &key, &value))
-			printf("  %-10s %d\n", (char *)key,
-			       GPOINTER_TO_INT(value));
-		printf("\nSatisfaction (CSAT, 1-5):\n");
-		ctl_print_csat("all", &all);
-		g_hash_table_iter_init(&it, by_mailbox);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			char *label = g_strdup_printf("mailbox %s",
-						      (char *)key);
-
-			ctl_print_csat(label, value);
-			g_free(label);
-		}
-		g_hash_table_iter_init(&it, by_agent);
-		while (g_hash_table_iter_next(&it, &key, &value)) {
-			char *label = g_strdup_printf("agent %s", (char *)key);
-
-			ctl_print_csat(label, value);
-			g_free(label);
-		}
-	}
-	g_hash_table_unref(by_mailbox);
-	g_hash_table_unref(by_agent);
-	g_hash_table_unref(counts);
-	g_ptr_array_unref(rows);
-	g_free(mailbox);
-	g_free(since);
-	g_free(until);
 	return CTL_EXIT_OK;
 }
 
@@ -975,7 +1051,7 @@ ctl_campaign(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	ctl_parse("campaign preview|run NAME - who a campaign mails and why",
-		  entries, &argc, &argv);
+		  CTL_EXITS, entries, &argc, &argv);
 	if (argc != 3 || (strcmp(argv[1], "preview") != 0 &&
 			  strcmp(argv[1], "run") != 0)) {
 		fprintf(stderr, "ticketctl: usage: ticketctl campaign "
@@ -1076,19 +1152,27 @@ ctl_template(struct ctl *ctl, int argc, char **argv)
 	return ctl_template_main(ctl->config, ctl->store, argc, argv);
 }
 
+/* Every command; man/ticketctl.1 describes each (tests/check-man). */
 static const struct {
 	const char *name;
 	ctl_command_t *run;
 	const char *help;
 } ctl_commands[] = {
-	{ "list", ctl_list, "list tickets (--status, --mailbox, --json)" },
+	{ "list", ctl_list, "list tickets (filters, --sort, --page, --json, "
+	  "--csv)" },
 	{ "show", ctl_show, "show a ticket and its thread (--json)" },
-	{ "outbox", ctl_outbox, "outgoing mail and its state (--json)" },
+	{ "search", ctl_search, "full-text search of subjects and bodies" },
 	{ "status", ctl_status, "set a ticket's status" },
 	{ "assign", ctl_assign, "assign a ticket to an agent" },
 	{ "note", ctl_note, "add an internal note to a ticket" },
+	{ "outbox", ctl_outbox, "outgoing mail and its state; retry ID" },
+	{ "stats", ctl_stats_main, "counts, response times, reopen rate, "
+	  "CSAT (--json)" },
+	{ "report", ctl_report_main, "report --html FILE: a page of charts" },
+	{ "import", ctl_import_main,
+	  "import mbox|maildir PATH --mailbox NAME" },
+	{ "db", ctl_db, "db check | db version" },
 	{ "secret", ctl_secret, "secret rotate: new key for reply addresses" },
-	{ "stats", ctl_stats, "ticket counts and CSAT (--json)" },
 	{ "campaign", ctl_campaign, "campaign preview|run NAME [--dry-run]" },
 	{ "template", ctl_template,
 	  "template check [DIR] | preview NAME --ticket ID | vars" },
@@ -1100,7 +1184,7 @@ ctl_usage(FILE *out)
 	fprintf(out, "usage: ticketctl [-c FILE] COMMAND [OPTIONS]\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(ctl_commands); i++)
-		fprintf(out, "  %-8s %s\n", ctl_commands[i].name,
+		fprintf(out, "  %-9s %s\n", ctl_commands[i].name,
 			ctl_commands[i].help);
 	fprintf(out, "\n'ticketctl COMMAND --help' describes a command.\n"
 		"Exit status: 0 success, 1 failure, 2 not found, 64 usage, "

@@ -2,6 +2,7 @@
 #include "autodefs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -174,10 +175,37 @@ ticketd_reload(struct config **config_p, struct store **store_p,
 		 config->mailboxes->len);
 }
 
+/* Write our pid to path, kept open and locked while we run so that a
+   second ticketd with the same file refuses to start.  Returns the
+   descriptor; exits when the file cannot be written or is locked. */
+static int
+ticketd_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fatalx(1, "pidfile %s: %s", path, g_strerror(errno));
+	if (lockf(fd, F_TLOCK, 0) < 0) {
+		n = (int)read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		g_strchomp(buf);
+		fatalx(1, "pidfile %s: another ticketd runs (pid %s)", path,
+		       *buf != '\0' ? buf : "?");
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n)
+		fatalx(1, "pidfile %s: %s", path, g_strerror(errno));
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
 	gchar *config_path = NULL, *mailbox = NULL, *log_level = NULL;
+	gchar *pidfile = NULL;
+	int pid_fd = -1;
 	gboolean once = FALSE, use_stdin = FALSE, use_syslog = FALSE;
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {
@@ -196,6 +224,9 @@ main(int argc, char **argv)
 		  "Log to syslog instead of standard error", NULL },
 		{ "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
 		  "error, warn, info (default) or debug", "LEVEL" },
+		{ "pidfile", 'p', 0, G_OPTION_ARG_FILENAME, &pidfile,
+		  "Write the daemon's pid to FILE (locked while it runs)",
+		  "FILE" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version,
 		  "Print the version and exit", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -237,6 +268,9 @@ main(int argc, char **argv)
 	}
 	if (mailbox != NULL && !use_stdin)
 		fatalx(TICKETD_EXIT_USAGE, "--mailbox goes with --stdin");
+	if (pidfile != NULL && (use_stdin || once))
+		fatalx(TICKETD_EXIT_USAGE, "--pidfile is for the daemon, not "
+		       "--stdin or --once");
 
 	message_library_init();
 	config = config_load(config_path != NULL ? config_path :
@@ -253,6 +287,8 @@ main(int argc, char **argv)
 	if (ingest_init(&ingest, config, store, templates, &error) < 0)
 		fatalx(use_stdin ? TICKETD_EXIT_TEMPFAIL : 1, "%s", error);
 	ticketd_signals();
+	if (pidfile != NULL)
+		pid_fd = ticketd_pidfile(pidfile);
 
 	if (use_stdin) {
 		status = ticketd_stdin(&ingest, mailbox);
@@ -273,10 +309,15 @@ main(int argc, char **argv)
 		if (!once)
 			log_info("ticketd stopped");
 	}
+	if (pid_fd >= 0) {
+		unlink(pidfile);
+		close(pid_fd);
+	}
 	ingest_deinit(&ingest);
 	template_set_free(templates);
 	store_close(store);
 	config_free(config);
+	g_free(pidfile);
 	g_free(config_path);
 	g_free(mailbox);
 	g_free(log_level);
