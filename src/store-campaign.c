@@ -6,21 +6,6 @@
 #include "store-campaign.h"
 #include "store-private.h"
 
-static int
-store_campaign_step(struct store *store, sqlite3_stmt *stmt, const char *what,
-		    char **error_r)
-{
-	int rc = sqlite3_step(stmt);
-
-	if (rc != SQLITE_DONE) {
-		store_error(store, what, error_r);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
 /* Step a statement expected to give at most one row: 1 row, 0 none. */
 static int
 store_campaign_exists(struct store *store, sqlite3_stmt *stmt,
@@ -50,7 +35,7 @@ store_survey_schedule(struct store *store, gint64 ticket_id,
 	store_bind_text(stmt, 2, address);
 	sqlite3_bind_int64(stmt, 3, due);
 	sqlite3_bind_int64(stmt, 4, g_get_real_time() / G_USEC_PER_SEC);
-	return store_campaign_step(store, stmt, "schedule survey", error_r);
+	return store_step(store, stmt, "schedule survey", error_r);
 }
 
 int
@@ -155,7 +140,7 @@ store_survey_mark(struct store *store, gint64 id, const char *status,
 		sqlite3_bind_int64(stmt, 3, sent);
 	else
 		sqlite3_bind_null(stmt, 3);
-	return store_campaign_step(store, stmt, "update survey", error_r);
+	return store_step(store, stmt, "update survey", error_r);
 }
 
 int
@@ -198,7 +183,7 @@ store_survey_rate(struct store *store, gint64 id, int rating,
 	store_bind_text(stmt, 3, comment != NULL && *comment != '\0' ?
 			comment : NULL);
 	sqlite3_bind_int64(stmt, 4, now);
-	return store_campaign_step(store, stmt, "record rating", error_r);
+	return store_step(store, stmt, "record rating", error_r);
 }
 
 int
@@ -218,7 +203,7 @@ store_optout_add(struct store *store, const char *address, const char *what,
 		sqlite3_bind_int64(stmt, 4, message_row);
 	else
 		sqlite3_bind_null(stmt, 4);
-	return store_campaign_step(store, stmt, "record opt-out", error_r);
+	return store_step(store, stmt, "record opt-out", error_r);
 }
 
 int
@@ -253,7 +238,7 @@ store_campaign_schedule(struct store *store, const char *campaign,
 	sqlite3_bind_int64(stmt, 3, ticket_id);
 	sqlite3_bind_int64(stmt, 4, due);
 	sqlite3_bind_int64(stmt, 5, g_get_real_time() / G_USEC_PER_SEC);
-	return store_campaign_step(store, stmt, "schedule campaign mail",
+	return store_step(store, stmt, "schedule campaign mail",
 				   error_r);
 }
 
@@ -327,7 +312,7 @@ store_campaign_mark(struct store *store, gint64 id, const char *status,
 		sqlite3_bind_int64(stmt, 4, sent);
 	else
 		sqlite3_bind_null(stmt, 4);
-	return store_campaign_step(store, stmt, "update campaign mail",
+	return store_step(store, stmt, "update campaign mail",
 				   error_r);
 }
 

@@ -19,21 +19,6 @@ store_outbox_item_free(struct store_outbox_item *item)
 	g_free(item);
 }
 
-static int
-store_outbox_step(struct store *store, sqlite3_stmt *stmt, const char *what,
-		  char **error_r)
-{
-	int rc = sqlite3_step(stmt);
-
-	if (rc != SQLITE_DONE) {
-		store_error(store, what, error_r);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
 int
 store_outbox_insert(struct store *store, gint64 ticket_id, gint64 message_row,
 		    const char *mail_from, const char *const *rcpt_to,
@@ -57,7 +42,7 @@ store_outbox_insert(struct store *store, gint64 ticket_id, gint64 message_row,
 	store_bind_text(stmt, 3, mail_from);
 	store_bind_text(stmt, 4, rcpts);
 	sqlite3_bind_int64(stmt, 5, g_get_real_time() / G_USEC_PER_SEC);
-	rc = store_outbox_step(store, stmt, "queue mail", error_r);
+	rc = store_step(store, stmt, "queue mail", error_r);
 	g_free(rcpts);
 	return rc;
 }
@@ -166,7 +151,7 @@ store_outbox_mark_sent(struct store *store, gint64 id, gint64 now,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
-	return store_outbox_step(store, stmt, "mark mail sent", error_r);
+	return store_step(store, stmt, "mark mail sent", error_r);
 }
 
 int
@@ -184,7 +169,7 @@ store_outbox_mark_retry(struct store *store, gint64 id, int attempts,
 	sqlite3_bind_int(stmt, 2, attempts);
 	sqlite3_bind_int64(stmt, 3, next_attempt);
 	store_bind_text(stmt, 4, error);
-	return store_outbox_step(store, stmt, "reschedule mail", error_r);
+	return store_step(store, stmt, "reschedule mail", error_r);
 }
 
 int
@@ -199,7 +184,7 @@ store_outbox_mark_failed(struct store *store, gint64 id, const char *error,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	store_bind_text(stmt, 2, error);
-	return store_outbox_step(store, stmt, "mark mail failed", error_r);
+	return store_step(store, stmt, "mark mail failed", error_r);
 }
 
 int

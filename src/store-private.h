@@ -77,6 +77,11 @@ struct store {
 sqlite3_stmt *store_stmt(struct store *store, enum store_stmt id,
 			 const char *sql, char **error_r);
 
+/* Step stmt, expecting no rows, and reset it; 0, or -1 with *error_r set
+   to "what: sqlite's message". */
+int store_step(struct store *store, sqlite3_stmt *stmt, const char *what,
+	       char **error_r);
+
 /* Set *error_r to "what: sqlite's message" and return -1. */
 int store_error(struct store *store, const char *what, char **error_r);
 

@@ -5,22 +5,6 @@
 
 #include "store-private.h"
 
-/* Run a statement expected to finish without rows. */
-static int
-store_ticket_step(struct store *store, sqlite3_stmt *stmt, const char *what,
-		  char **error_r)
-{
-	int rc = sqlite3_step(stmt);
-
-	if (rc != SQLITE_DONE) {
-		store_error(store, what, error_r);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
 int
 store_message_find(struct store *store, const char *message_id,
 		   gint64 *ticket_id_r, char **error_r)
@@ -89,7 +73,7 @@ store_ticket_insert(struct store *store, const struct store_ticket *t,
 	store_bind_text(stmt, 6, t->requester_name != NULL ?
 			t->requester_name : "");
 	sqlite3_bind_int64(stmt, 7, now);
-	if (store_ticket_step(store, stmt, "insert ticket", error_r) < 0)
+	if (store_step(store, stmt, "insert ticket", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(store->db);
 	return 0;
@@ -107,7 +91,7 @@ store_ticket_touch(struct store *store, gint64 id, gint64 when,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, when);
-	return store_ticket_step(store, stmt, "update ticket", error_r);
+	return store_step(store, stmt, "update ticket", error_r);
 }
 
 /* Join the addr-specs of an address list with ", ". */
@@ -161,7 +145,7 @@ store_attachment_insert(struct store *store, gint64 row,
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)a->size);
 	sqlite3_bind_blob64(stmt, 5, data != NULL ? data : "", len,
 			    SQLITE_STATIC);
-	return store_ticket_step(store, stmt, "insert attachment", error_r);
+	return store_step(store, stmt, "insert attachment", error_r);
 }
 
 int
@@ -214,7 +198,7 @@ store_message_insert(struct store *store, const struct message *msg,
 			    SQLITE_STATIC);
 	store_bind_text(stmt, 21, meta->flagged);
 	store_bind_text(stmt, 22, meta->thread_root);
-	rc = store_ticket_step(store, stmt, "insert message", error_r);
+	rc = store_step(store, stmt, "insert message", error_r);
 	g_free(to);
 	g_free(cc);
 	g_free(refs);
@@ -251,7 +235,7 @@ store_event_add(struct store *store, gint64 ticket_id, const char *actor,
 		sqlite3_bind_int64(stmt, 6, message_row);
 	else
 		sqlite3_bind_null(stmt, 6);
-	return store_ticket_step(store, stmt, "insert event", error_r);
+	return store_step(store, stmt, "insert event", error_r);
 }
 
 #define STORE_TICKET_COLUMNS \
@@ -515,7 +499,7 @@ store_ticket_update(struct store *store, const struct store_ticket *t,
 	sqlite3_bind_int(stmt, 11, t->escalated ? 1 : 0);
 	sqlite3_bind_int(stmt, 12, t->sla_first_fired ? 1 : 0);
 	sqlite3_bind_int(stmt, 13, t->sla_resolution_fired ? 1 : 0);
-	return store_ticket_step(store, stmt, "update ticket", error_r);
+	return store_step(store, stmt, "update ticket", error_r);
 }
 
 int
@@ -531,7 +515,7 @@ store_ticket_move_messages(struct store *store, gint64 from, gint64 into,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, from);
 	sqlite3_bind_int64(stmt, 2, into);
-	if (store_ticket_step(store, stmt, "move messages", error_r) < 0)
+	if (store_step(store, stmt, "move messages", error_r) < 0)
 		return -1;
 	stmt = store_stmt(store, STORE_STMT_MOVE_PARTICIPANTS,
 		"INSERT OR IGNORE INTO participants (ticket_id, address, name, "
@@ -541,7 +525,7 @@ store_ticket_move_messages(struct store *store, gint64 from, gint64 into,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, from);
 	sqlite3_bind_int64(stmt, 2, into);
-	return store_ticket_step(store, stmt, "move participants", error_r);
+	return store_step(store, stmt, "move participants", error_r);
 }
 
 int
@@ -559,7 +543,7 @@ store_participant_add(struct store *store, gint64 ticket_id,
 	store_bind_text(stmt, 2, address);
 	store_bind_text(stmt, 3, name != NULL ? name : "");
 	store_bind_text(stmt, 4, role);
-	return store_ticket_step(store, stmt, "add participant", error_r);
+	return store_step(store, stmt, "add participant", error_r);
 }
 
 void
@@ -820,5 +804,5 @@ store_secret_set(struct store *store, const char *name, const guint8 *value,
 	store_bind_text(stmt, 1, name);
 	sqlite3_bind_blob64(stmt, 2, value, len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(stmt, 3, g_get_real_time() / G_USEC_PER_SEC);
-	return store_ticket_step(store, stmt, "save secret", error_r);
+	return store_step(store, stmt, "save secret", error_r);
 }

@@ -174,6 +174,21 @@ store_error(struct store *store, const char *what, char **error_r)
 	return -1;
 }
 
+int
+store_step(struct store *store, sqlite3_stmt *stmt, const char *what,
+	   char **error_r)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE) {
+		store_error(store, what, error_r);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 sqlite3_stmt *
 store_stmt(struct store *store, enum store_stmt id, const char *sql,
 	   char **error_r)
@@ -334,15 +349,7 @@ store_step_done(struct store *store, enum store_stmt id, const char *sql,
 {
 	sqlite3_stmt *stmt = store_stmt(store, id, sql, error_r);
 
-	if (stmt == NULL)
-		return -1;
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_error(store, what, error_r);
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
+	return stmt == NULL ? -1 : store_step(store, stmt, what, error_r);
 }
 
 int
