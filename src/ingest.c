@@ -532,8 +532,11 @@ ingest_customer_followup(struct ingest_msg *im, struct store_ticket *t,
 					error_r);
 	if (rc < 0 || im->cls != AUTOREPLY_HUMAN)
 		return rc;
-	/* A customer answered: the ball is in our court again. */
-	if (strcmp(t->status, "pending") == 0)
+	/* A customer answered: the ball is in our court again (not when a
+	   stranger wrote: see ingest_store()). */
+	if (flagged != NULL && strcmp(flagged, "not-a-participant") == 0)
+		;
+	else if (strcmp(t->status, "pending") == 0)
 		rc = workflow_set_status(im->ingest, t, "open", "status",
 					 im->msg->from.addr, row, error_r);
 	else if (strcmp(t->status, "resolved") == 0 ||
@@ -946,6 +949,30 @@ ingest_bounce(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Is the sender a participant of t (its requester or CC'd)?  1 yes, 0 no,
+   -1 error. */
+static int
+ingest_is_participant(struct ingest_msg *im, const struct store_ticket *t,
+		      char **error_r)
+{
+	GPtrArray *participants;
+	int found = 0;
+
+	if (t->requester != NULL &&
+	    g_ascii_strcasecmp(t->requester, im->msg->from.addr) == 0)
+		return 1;
+	if (store_participants(im->ingest->store, t->id, &participants,
+			       error_r) < 0)
+		return -1;
+	for (guint i = 0; i < participants->len && !found; i++) {
+		const struct store_participant *p = participants->pdata[i];
+
+		found = g_ascii_strcasecmp(p->address, im->msg->from.addr) == 0;
+	}
+	g_ptr_array_unref(participants);
+	return found;
+}
+
 /* Everything of ingest_message() that runs inside the transaction. */
 static int
 ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
@@ -1004,6 +1031,25 @@ ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
 	}
 	if (im->agent != NULL && !im->verified)
 		flagged = "unverified-agent";
+	/* Threading headers and subject tags can be forged or guessed: mail
+	   from someone who is not a participant of the ticket found is kept
+	   there flagged, for the agents to judge; it moves no status and
+	   its sender gets nothing of the ticket (relays go to participants
+	   only). */
+	if (t != NULL && im->cls == AUTOREPLY_HUMAN && im->agent == NULL) {
+		rc = ingest_is_participant(im, t, error_r);
+		if (rc < 0) {
+			store_ticket_free(t);
+			return -1;
+		}
+		if (rc == 0) {
+			log_info("mailbox %s: %s is not a participant of ticket %"
+				 G_GINT64_FORMAT " (matched by %s): kept there, "
+				 "flagged", im->mb->name, im->safe_from, t->id,
+				 threading_reason_name(reason));
+			flagged = "not-a-participant";
+		}
+	}
 
 	if (t != NULL && im->agent != NULL && im->verified &&
 	    im->cls == AUTOREPLY_HUMAN) {
