@@ -104,6 +104,13 @@ int imap_source_fetch(struct imap_source *src, uint32_t after_uid,
 int imap_source_mark_processed(struct imap_source *src, const uint32_t *uids,
 			       size_t n, const char **error_r);
 
+/* UIDs at or below max_uid (all stored already) that are not marked
+   processed: unseen ones, or with a processed_folder every one still in
+   the folder.  These are what a crash between commit and marking left
+   behind.  *uids_r: a new array of uint32_t. */
+int imap_source_unmarked(struct imap_source *src, uint32_t max_uid,
+			 GArray **uids_r, const char **error_r);
+
 /* TRUE when the server advertised IDLE. */
 gboolean imap_source_has_idle(const struct imap_source *src);
 

@@ -50,7 +50,18 @@ ctl_print_json(JsonNode *node)
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_root(gen, node);
 	text = json_generator_to_data(gen, NULL);
-	printf("%s\n", text);
+	/* json-glib 1.6 leaves some control characters raw inside strings;
+	   pretty output uses only newlines and spaces between tokens, so any
+	   other control character is inside a string: escape it. */
+	for (const char *p = text; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch < 0x20 && ch != '\n') || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('\n');
 	g_free(text);
 	g_object_unref(gen);
 }

@@ -38,6 +38,7 @@ struct daemon_mailbox {
 	struct ingest *ingest;	/* the one this mailbox ingests with */
 	gint64 next_run;	/* monotonic seconds */
 	int failures;		/* consecutive failed attempts */
+	gboolean swept;		/* leftovers marked since connecting */
 	/* worker thread only: */
 	GThread *thread;
 	struct store *store;
@@ -170,6 +171,37 @@ daemon_mailbox_failed(struct daemon_mailbox *m, int status,
 	imap_source_disconnect(m->src);
 }
 
+/* Mark processed what was stored but not marked when ticketd last
+   stopped between a commit and the marking (kill -9, lost connection). */
+static void
+daemon_mailbox_sweep(struct daemon_mailbox *m, uint32_t last_uid)
+{
+	GArray *uids = NULL;
+	const char *error;
+
+	if (imap_source_unmarked(m->src, last_uid, &uids, &error) !=
+	    IMAP_SOURCE_OK) {
+		log_warnx("mailbox %s: looking for stored but unmarked "
+			  "messages: %s", m->cfg->name, error);
+		return;
+	}
+	if (uids->len > 0) {
+		if (imap_source_mark_processed(m->src,
+					       (uint32_t *)(void *)uids->data,
+					       uids->len, &error) ==
+		    IMAP_SOURCE_OK)
+			log_info("mailbox %s: %u message(s) stored earlier "
+				 "are now marked processed", m->cfg->name,
+				 uids->len);
+		else
+			log_warnx("mailbox %s: marking %u stored message(s) "
+				  "processed: %s", m->cfg->name, uids->len,
+				  error);
+	}
+	g_array_free(uids, TRUE);
+	m->swept = TRUE;
+}
+
 /* Connect if needed and check UIDVALIDITY; returns the last processed UID
    in *last_uid_r, or -1 after logging. */
 static int
@@ -192,6 +224,7 @@ daemon_mailbox_open(struct daemon_mailbox *m, uint32_t *uidvalidity_r,
 				 "failed attempt(s)", m->cfg->name,
 				 m->failures);
 		m->failures = 0;
+		m->swept = FALSE;
 	}
 	if (store_mailbox_state_get(m->ingest->store, m->cfg->name,
 				    &stored_validity, last_uid_r, &serr) < 0) {
@@ -210,6 +243,8 @@ daemon_mailbox_open(struct daemon_mailbox *m, uint32_t *uidvalidity_r,
 		*last_uid_r = 0;
 	}
 	*uidvalidity_r = validity;
+	if (!m->swept)
+		daemon_mailbox_sweep(m, *last_uid_r);
 	return 0;
 }
 

@@ -1186,6 +1186,63 @@ imap_source_mark_processed(struct imap_source *src, const uint32_t *uids,
 	return status;
 }
 
+int
+imap_source_unmarked(struct imap_source *src, uint32_t max_uid,
+		     GArray **uids_r, const char **error_r)
+{
+	struct mailimap_search_key *key, *uid_key;
+	clist *result = NULL;
+	clistiter *it;
+	GArray *uids;
+	int r;
+
+	*uids_r = NULL;
+	if (src->imap == NULL) {
+		g_free(src->error);
+		src->error = g_strdup("not connected");
+		*error_r = src->error;
+		return IMAP_SOURCE_TEMP;
+	}
+	uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	if (max_uid == 0) {
+		*uids_r = uids;
+		return IMAP_SOURCE_OK;
+	}
+	/* Everything at or below max_uid was stored: with \Seen marking the
+	   unseen ones are unmarked, with a processed folder all that is
+	   still here. */
+	uid_key = mailimap_search_key_new_uid(
+		mailimap_set_new_interval(1, max_uid));
+	if (src->processed == NULL) {
+		key = mailimap_search_key_new_multiple_empty();
+		mailimap_search_key_multiple_add(key, uid_key);
+		mailimap_search_key_multiple_add(key,
+			mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN,
+				NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,
+				NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
+				NULL));
+	} else {
+		key = uid_key;
+	}
+	r = mailimap_uid_search(src->imap, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR) {
+		g_array_free(uids, TRUE);
+		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+					"UID SEARCH failed");
+	}
+	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		uint32_t *uid = clist_content(it);
+
+		if (uid != NULL && *uid <= max_uid)
+			g_array_append_val(uids, *uid);
+	}
+	mailimap_search_result_free(result);
+	*uids_r = uids;
+	return IMAP_SOURCE_OK;
+}
+
 /* Sleep up to seconds in 1 s slices, then NOOP to keep the connection and
    notice if it died. */
 static int

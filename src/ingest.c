@@ -346,6 +346,26 @@ ingest_store_message(struct ingest_msg *im, gint64 ticket_id,
 				    error_r);
 }
 
+/* Can mail be sent to addr as it was parsed: one '@', no encoded word,
+   no white space, quotes or control characters, not too long?  Hostile
+   senders put encoded words in local parts that decode to other
+   addresses. */
+static gboolean
+ingest_address_usable(const char *addr)
+{
+	const char *at = strchr(addr, '@');
+
+	if (at == NULL || at == addr || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strstr(addr, "=?") != NULL ||
+	    strlen(addr) > 254)
+		return FALSE;
+	for (const char *p = addr; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '"' || *p == 0x7f ||
+		    *p == ',' || *p == ';' || *p == '<' || *p == '>')
+			return FALSE;
+	return TRUE;
+}
+
 /* Is addr someone who must never get an automatic answer or become a
    participant: one of our addresses or an agent? */
 static gboolean
@@ -494,7 +514,7 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 				 im->auto_reason);
 		else if (!im->mb->ack)
 			;
-		else if (strchr(msg->from.addr, '@') == NULL ||
+		else if (!ingest_address_usable(msg->from.addr) ||
 			 ingest_is_staff(im, msg->from.addr))
 			log_info("mailbox %s: ticket %" G_GINT64_FORMAT
 				 ": not acknowledged (sender %s is ours, an "
@@ -918,30 +938,68 @@ ingest_rules(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 	return rc < 0 ? -1 : 1;
 }
 
+/* The requester of each mailbox's one ticket for bounces that match no
+   mail of ours: not an address, so nothing is ever sent to it. */
+#define INGEST_BOUNCES_REQUESTER "(unmatched bounces)"
+
+/* Find or open the mailbox's ticket for unmatched bounces. */
+static int
+ingest_bounce_ticket(struct ingest_msg *im, gint64 *ticket_id_r,
+		     char **error_r)
+{
+	struct store_ticket_filter filter = { 0 };
+	struct store_ticket t = { 0 };
+	GPtrArray *found;
+
+	filter.mailbox = im->mb->name;
+	filter.requester = INGEST_BOUNCES_REQUESTER;
+	filter.limit = 1;
+	if (store_ticket_list(im->ingest->store, &filter, &found, error_r) < 0)
+		return -1;
+	if (found->len > 0) {
+		*ticket_id_r = ((struct store_ticket *)found->pdata[0])->id;
+		g_ptr_array_unref(found);
+		return 0;
+	}
+	g_ptr_array_unref(found);
+	t.mailbox = im->mb->name;
+	t.subject = (char *)"Bounces about mail ticketd did not send";
+	t.status = (char *)"closed";
+	t.requester = (char *)INGEST_BOUNCES_REQUESTER;
+	return store_ticket_insert(im->ingest->store, &t, ticket_id_r,
+				   error_r);
+}
+
 /* A bounce: mark the outbox mail it reports bounced and keep it on that
-   mail's ticket; never open a ticket for it, never answer it. */
+   mail's ticket (or the mailbox's ticket for unmatched bounces); never
+   open a ticket for it, never answer it. */
 static int
 ingest_bounce(struct ingest_msg *im, gint64 *ticket_id_r, char **error_r)
 {
 	char *reason = NULL;
 	GPtrArray *ids = bounce_original_ids(im->msg, &reason);
 	gint64 ticket_id = 0, row;
+	gboolean matched;
 	int rc = 0;
 
 	for (guint i = 0; i < ids->len && rc == 0; i++)
 		rc = store_outbox_bounced(im->ingest->store, ids->pdata[i],
 					  reason, &ticket_id, error_r);
+	matched = rc > 0 && ticket_id > 0;
+	if (rc >= 0 && !matched)
+		rc = ingest_bounce_ticket(im, &ticket_id, error_r);
 	if (rc >= 0)
 		rc = ingest_store_message(im, ticket_id, "bounce",
 					  THREADING_NEW, NULL, &row, error_r);
-	if (rc == 0 && ticket_id > 0) {
+	if (rc == 0 && matched) {
 		rc = store_event_add(im->ingest->store, ticket_id, "ticketd",
 				     "bounced", reason, row, error_r);
 		log_warnx("ticket %" G_GINT64_FORMAT ": our mail bounced: %s",
 			  ticket_id, reason);
 	} else if (rc == 0) {
-		log_info("mailbox %s: bounce about no mail of ours stored "
-			 "(%s)", im->mb->name, reason);
+		log_info("mailbox %s: bounce about no mail of ours stored on "
+			 "ticket %" G_GINT64_FORMAT " (%s)", im->mb->name,
+			 ticket_id, reason);
 	}
 	*ticket_id_r = ticket_id;
 	g_ptr_array_unref(ids);
