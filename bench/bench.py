@@ -11,6 +11,9 @@ Parts:
                 latency from APPEND to its acknowledgement at the SMTP sink
   scale [M]     per-message ingest cost of M new messages (default 2000)
                 into a database with 1,000 vs 1,000,000 tickets
+  mailboxes [N [K]]  one daemon with N mailboxes (own IMAP user each, a
+                worker thread each in IDLE); K mails APPENDed one at a time
+                to random mailboxes: APPEND -> ack latency (100, 200)
   profile N     where the time goes: ticketd --once over N warm messages
                 with ack = yes / ack = no, plus strace -c -f
   all           every part with the default sizes (quick: smaller)
@@ -106,14 +109,28 @@ class Env:
             f.write(json.dumps(kv) + "\n")
 
 
+class _Testbed(testbed.Testbed):
+    """tests/testbed.py's Testbed, with settings appended to dovecot.conf
+    (the mailboxes part needs more processes than Dovecot's defaults)."""
+    dovecot_extra = ""
+
+    def _write_dovecot_conf(self, port):
+        path = super()._write_dovecot_conf(port)
+        if self.dovecot_extra:
+            with open(path, "a") as f:
+                f.write("# added by bench/bench.py\n" + self.dovecot_extra)
+        return path
+
+
 class Servers:
     """A Testbed (Dovecot, optionally aiosmtpd) plus Postfix's smtp-sink."""
 
-    def __init__(self, env, name, users):
+    def __init__(self, env, name, users, dovecot_extra=""):
         self.env = env
         wd = os.path.join(env.tmp, "run-" + name)
         shutil.rmtree(wd, ignore_errors=True)
-        self.tb = testbed.Testbed(wd, keep=True)
+        self.tb = _Testbed(wd, keep=True)
+        self.tb.dovecot_extra = dovecot_extra
         self.users = {u: PASSWORD for u in users}
         self.sink = None
         self.sink_port = None
@@ -499,7 +516,253 @@ def part_idle(env, k):
         s.close()
 
 
+# -- many mailboxes: one worker thread per mailbox, all in IDLE --
+
+def _proc_cpu_s(pid):
+    """user + system CPU seconds of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_status(pid):
+    out = {}
+    with contextlib.suppress(OSError):
+        for line in open("/proc/%d/status" % pid):
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "Threads"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def _raise_inotify_instances(need):
+    """Dovecot's IDLE watches the Maildir with inotify, one instance per
+    imap process, all under the mail uid; the default per-uid limit (128)
+    is below ~N+30 processes, and past it Dovecot (with a warning in its
+    log) falls back to polling every mailbox_idle_check_interval (30 s).
+    Raise it for the
+    run (root only); returns the old value to restore, or None."""
+    path = "/proc/sys/fs/inotify/max_user_instances"
+    try:
+        old = int(open(path).read())
+    except (OSError, ValueError):
+        return None
+    if old >= need:
+        return None
+    try:
+        with open(path, "w") as f:
+            f.write("%d\n" % need)
+        log("raised fs.inotify.max_user_instances %d -> %d for the run"
+            % (old, need))
+        return old
+    except OSError:
+        log("WARNING: fs.inotify.max_user_instances is %d (< %d) and cannot "
+            "be raised: Dovecot will poll some mailboxes every 30 s"
+            % (old, need))
+        return None
+
+
+def part_mailboxes(env, n, k):
+    """N mailboxes (own IMAP user each) in one ticketd daemon; K mails
+    APPENDed one at a time to random mailboxes; APPEND -> ack latency."""
+    corpus = env.corpus(1000, seed=4)
+    files = []
+    for f in sorted(os.listdir(corpus)):
+        if not f.endswith(".eml"):
+            continue
+        head = open(os.path.join(corpus, f), "rb").read(4096)
+        if re.search(rb"(?mi)^(In-Reply-To|Auto-Submitted|List-Id):", head):
+            continue
+        files.append(f)
+    width = max(2, len(str(n - 1)))
+    users = ["mb%0*d" % (width, i) for i in range(n)]
+    # ticketd's N connections + up to N appenders + the floor client
+    procs = 2 * n + 50
+    extra = ("default_process_limit = %d\n"
+             "default_client_limit = %d\n"
+             "mail_max_userip_connections = 50\n"
+             "service imap {\n  process_limit = %d\n}\n"
+             "service imap-login {\n  process_limit = %d\n}\n"
+             % (procs, max(1000, 4 * procs), procs, procs))
+    old_inotify = _raise_inotify_instances(2 * n + 64)
+    s = Servers(env, "mailboxes", users + ["floor"], dovecot_extra=extra)
+    daemon = None
+    conns = {}
+    try:
+        s.start_dovecot()
+        floor = idle_floor(s.tb.imap_port, "floor", samples=10)
+        log("Dovecot IDLE notification floor: median %.0f ms" % (
+            1000 * statistics.median(floor)))
+        s.tb.start_smtp()           # aiosmtpd, Maildir: arrivals visible
+        wd = s.tb.workdir
+        db = os.path.join(wd, "tickets.db")
+        conf = os.path.join(wd, "ticketd.conf")
+        text = ("# generated by bench/bench.py (mailboxes part)\n"
+                "[database]\npath = %s\n\n"
+                "[smtp]\nurl = smtp://127.0.0.1:%d\nstarttls = no\n"
+                "from = Support <support@example.com>\n\n"
+                "[templates]\ndir = %s\n"
+                % (db, s.tb.smtp_port, env.templates))
+        for u in users:
+            text += ("\n[mailbox %s]\nimap = imap://127.0.0.1:%d/INBOX\n"
+                     "user = %s\npassword = %s\ntls = none\n"
+                     "address = %s@example.com\ntag = %s\n"
+                     "poll_seconds = 30\nbatch_size = 500\n"
+                     % (u, s.tb.imap_port, u, PASSWORD, u, u.upper()))
+        with open(conf, "w") as f:
+            f.write(text)
+        os.chmod(conf, 0o600)
+        dlog_path = os.path.join(wd, "ticketd-daemon.log")
+        dlog = open(dlog_path, "ab")
+        t_start = time.monotonic()
+        daemon = subprocess.Popen([env.ticketd, "-c", conf],
+                                  stdin=subprocess.DEVNULL, stdout=dlog,
+                                  stderr=dlog,
+                                  preexec_fn=testbed._die_with_parent)
+        dlog.close()
+
+        # 1. every worker connected (its "connected to" line), then quiet
+        conn_re = re.compile(r"mailbox (\S+): connected to ")
+        deadline = t_start + 60 + n
+        connected = set()
+        while True:
+            if daemon.poll() is not None:
+                raise RuntimeError("ticketd exited %s: %s" % (
+                    daemon.returncode, tail(dlog_path)))
+            with open(dlog_path, errors="replace") as f:
+                connected = set(conn_re.findall(f.read()))
+            if len(connected) >= n:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("only %d of %d mailboxes connected: %s"
+                                   % (len(connected), n, tail(dlog_path)))
+            time.sleep(0.05)
+        connect_s = time.monotonic() - t_start
+        log("all %d mailboxes connected after %.2f s" % (n, connect_s))
+
+        newdir = os.path.join(s.tb.sink_dir, "new")
+
+        def conn(u):
+            c = conns.get(u)
+            if c is None:
+                c = imaplib.IMAP4("127.0.0.1", s.tb.imap_port, timeout=60)
+                c.login(u, PASSWORD)
+                conns[u] = c
+            return c
+
+        def mail(i, u):
+            data = fresh_mail(i, corpus, files)
+            data = re.sub(rb"(?m)^To: .*$", b"To: <" + u.encode() +
+                          b"@example.com>", data, count=1)
+            tag = ("%d.%d" % (os.getpid(), i)).encode()
+            return data, re.compile(rb"(?m)^X-RcptTo: .*idle" +
+                                    re.escape(tag) + rb"@")
+
+        for u in users:
+            conn(u)
+        # 2. warm-up: one mail to every mailbox at once, all acks awaited
+        #    (not in the figures)
+        seen = len(os.listdir(newdir))
+        t0 = time.monotonic()
+        for j, u in enumerate(users):
+            conn(u).append("INBOX", None, None, mail(10 ** 6 + j, u)[0])
+        deadline = time.monotonic() + 60 + n
+        while len(os.listdir(newdir)) < seen + n:
+            if time.monotonic() > deadline or daemon.poll() is not None:
+                raise RuntimeError("warm-up: %d of %d acks: %s" % (
+                    len(os.listdir(newdir)) - seen, n, tail(dlog_path)))
+            time.sleep(0.01)
+        warmup_s = time.monotonic() - t0
+        log("warm-up: %d mails (one per mailbox, APPENDed together) all "
+            "acknowledged %.2f s after the first APPEND" % (n, warmup_s))
+        time.sleep(1.0)
+        st0 = _proc_status(daemon.pid)
+        cpu0 = _proc_cpu_s(daemon.pid)
+
+        # 3. measured: K mails, one at a time, random mailboxes
+        rnd = random.Random(8)
+        lat, lost, wrong = [], 0, 0
+        log("mailboxes: APPEND -> ack latency over %d mails, %d mailboxes"
+            % (k, n))
+        t_meas = time.monotonic()
+        for i in range(k):
+            u = rnd.choice(users)
+            before = set(os.listdir(newdir))
+            data, want = mail(i, u)
+            c = conn(u)
+            t0 = time.monotonic()
+            c.append("INBOX", None, None, data)
+            deadline = t0 + 10
+            got = None
+            while time.monotonic() < deadline:
+                names = os.listdir(newdir)
+                if len(names) > len(before):
+                    got = time.monotonic() - t0
+                    break
+                time.sleep(0.002)
+            if got is None:
+                lost += 1
+                continue
+            lat.append(got)
+            for name in set(names) - before:
+                with contextlib.suppress(OSError):
+                    if not want.search(open(os.path.join(newdir, name),
+                                            "rb").read(8192)):
+                        wrong += 1
+            time.sleep(rnd.uniform(0.02, 0.2))
+        meas_s = time.monotonic() - t_meas
+        cpu1 = _proc_cpu_s(daemon.pid)
+        st1 = _proc_status(daemon.pid)
+        if daemon.poll() is not None:
+            raise RuntimeError("ticketd exited during the run: " +
+                               tail(dlog_path))
+        with open(s.tb.dovecot_log, errors="replace") as f:
+            dlines = f.read().splitlines()
+        inotify_warn = sum(1 for l in dlines if "notify" in l.lower() and
+                           ("limit" in l.lower() or "exceed" in l.lower()))
+        if inotify_warn:
+            log("WARNING: Dovecot ran out of inotify instances (%d log "
+                "lines): some mailboxes were polled" % inotify_warn)
+        res = dict(mailboxes=n, n=k, p50_ms=round(1000 * statistics.median(
+                   lat), 1) if lat else None,
+                   p90_ms=round(1000 * pct(lat, 90), 1),
+                   p99_ms=round(1000 * pct(lat, 99), 1),
+                   max_ms=round(1000 * max(lat), 1) if lat else None,
+                   lost=lost, wrong_recipient=wrong,
+                   connect_all_s=round(connect_s, 2),
+                   warmup_all_acked_s=round(warmup_s, 2),
+                   dovecot_floor_p50_ms=round(
+                       1000 * statistics.median(floor), 1),
+                   daemon_threads=st1.get("Threads"),
+                   daemon_rss_mb=round(st1.get("VmRSS", 0) / 1024, 1),
+                   daemon_peak_rss_mb=round(st1.get("VmHWM", 0) / 1024, 1),
+                   daemon_cpu_pct=round(100 * (cpu1 - cpu0) / meas_s, 1),
+                   dovecot_inotify_warnings=inotify_warn)
+        env.record("mailboxes", **res)
+        log("mailboxes %d: p50 %s ms, p99 %s ms, %d lost, %d wrong; daemon "
+            "%s threads, %.1f MB RSS, %.1f %% CPU while measuring" % (
+                n, res["p50_ms"], res["p99_ms"], lost, wrong,
+                res["daemon_threads"], res["daemon_rss_mb"],
+                res["daemon_cpu_pct"]))
+        return res
+    finally:
+        for c in conns.values():
+            with contextlib.suppress(Exception):
+                c.logout()
+        if daemon is not None:
+            testbed._stop_proc(daemon)
+        s.close()
+        if old_inotify is not None:
+            with contextlib.suppress(OSError):
+                with open("/proc/sys/fs/inotify/max_user_instances",
+                          "w") as f:
+                    f.write("%d\n" % old_inotify)
+
+
 # -- scale of the store --
+
+POPULATE_VERSION = "2: full-text index filled\n"
+
 
 def populate(db, n, seed_prefix="seed"):
     """Add n tickets (each with its first message, requester and
@@ -599,6 +862,19 @@ def populate(db, n, seed_prefix="seed"):
                 "message_row": mbase + k + 1})
     insert("events", events())
     con.execute("DELETE FROM mailbox_state")
+    # A real database of this size has its messages in the full-text
+    # index: index them as ticketd's indexer would (store_fts_sync), else
+    # the measured --once run would also index the N pre-populated
+    # messages (it waits for its indexer thread before it exits).
+    names = {r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    if "messages_fts" in names and "fts_state" in names:
+        con.execute("INSERT INTO messages_fts (rowid, subject, body) "
+                    "SELECT id, subject, substr(body, 1, 65536) FROM "
+                    "messages WHERE direction = 'in' AND id > "
+                    "(SELECT last_id FROM fts_state)")
+        con.execute("UPDATE fts_state SET last_id = "
+                    "(SELECT coalesce(max(id), 0) FROM messages)")
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -623,7 +899,8 @@ def scale_db(env, s, size):
     schema = "\n".join(r[0] or "" for r in con.execute(
         "SELECT sql FROM sqlite_master ORDER BY name"))
     con.close()
-    key = hashlib.sha1(schema.encode()).hexdigest()[:12]
+    # POPULATE_VERSION: databases made by an older populate() are remade
+    key = hashlib.sha1((POPULATE_VERSION + schema).encode()).hexdigest()[:12]
     d = os.path.join(env.tmp, "db")
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "tickets-%d-%s.db" % (size, key))
@@ -733,6 +1010,7 @@ def part_profile(env, n):
 TARGETS = {
     "ingest": ">= 2000 msgs/s, >= 50 % of raw, RSS < 64 MB (100k)",
     "idle": "p50 < 300 ms, p99 < 1 s",
+    "mailboxes": "p99 < 2 s",
     "scale": "1M/1k <= 1.5x",
 }
 
@@ -776,6 +1054,21 @@ def table(results):
                          "< 1000", ok(r["p99_ms"] < 1000 and not r["lost"])))
             rows.append((tag, "Dovecot IDLE floor p50 ms",
                          "%.0f" % r["dovecot_floor_p50_ms"], "", ""))
+        elif p == "mailboxes":
+            tag = "mailboxes %d x %d" % (r["mailboxes"], r["n"])
+            rows.append((tag, "APPEND->ack median ms", "%.0f" % r["p50_ms"],
+                         "", ""))
+            rows.append((tag, "APPEND->ack p99 ms", "%.0f" % r["p99_ms"],
+                         "< 2000", ok(r["p99_ms"] < 2000 and not r["lost"])))
+            rows.append((tag, "lost / wrong recipient", "%d / %d" % (
+                r["lost"], r["wrong_recipient"]), "", ""))
+            rows.append((tag, "all connected / warm-up acked s",
+                         "%.1f / %.1f" % (r["connect_all_s"],
+                                          r["warmup_all_acked_s"]), "", ""))
+            rows.append((tag, "daemon threads, RSS MB, CPU %",
+                         "%s, %s, %s" % (r["daemon_threads"],
+                                         r["daemon_rss_mb"],
+                                         r["daemon_cpu_pct"]), "", ""))
         elif p == "scale":
             tag = "scale %d new" % r["n"]
             a, b = (r["small"]["tickets_before"],
@@ -811,7 +1104,7 @@ def main():
         "BENCH_TMP", "/var/tmp/ticketd-bench"))
     ap.add_argument("--bin", required=True)
     ap.add_argument("part", choices=["ingest", "filter", "idle", "scale",
-                                     "profile", "all"])
+                                     "profile", "mailboxes", "all"])
     ap.add_argument("args", nargs="*", type=int)
     a = ap.parse_args()
     testbed.install_signal_handlers()
@@ -827,6 +1120,9 @@ def main():
         part_filter(env, (a.args or [100 if q else 500])[0])
     elif a.part == "idle":
         part_idle(env, (a.args or [50 if q else 200])[0])
+    elif a.part == "mailboxes":
+        part_mailboxes(env, (a.args or [20 if q else 100])[0],
+                       a.args[1] if len(a.args) > 1 else (50 if q else 200))
     elif a.part == "scale":
         m = (a.args or [500 if q else 2000])[0]
         big = a.args[1] if len(a.args) > 1 else (100000 if q else 1000000)
@@ -838,6 +1134,7 @@ def main():
             part_ingest(env, n)
         part_filter(env, 100 if q else 500)
         part_idle(env, 50 if q else 200)
+        part_mailboxes(env, 20 if q else 100, 50 if q else 200)
         part_scale(env, 500 if q else 2000,
                    sizes=(1000, 100000 if q else 1000000))
         part_profile(env, 2000 if q else 10000)

@@ -58,6 +58,8 @@ struct daemon {
 	gboolean kicked;	/* a worker committed mail: send now */
 	GCond index_wake;
 	gboolean index_finish;	/* --once: index what is left, then end */
+	gint ingesting;		/* batches in progress (atomic): the indexer
+				   waits for them, SQLite has one writer */
 	GThread *indexer;
 };
 
@@ -102,6 +104,10 @@ daemon_indexer(gpointer data)
 	while (!*stop) {
 		gboolean pending = FALSE;
 
+		/* Ingest first: index while no batch holds (or wants) the
+		   database's one write lock. */
+		while (g_atomic_int_get(&d->ingesting) > 0 && !*stop)
+			g_usleep(20 * 1000);
 		if (store == NULL)
 			store = store_open(d->config->db_path, &error);
 		if (store == NULL ||
@@ -230,6 +236,7 @@ daemon_mailbox_open(struct daemon_mailbox *m, uint32_t *uidvalidity_r,
 				    &stored_validity, last_uid_r, &serr) < 0) {
 		log_error("mailbox %s: %s", m->cfg->name, serr);
 		g_free(serr);
+		m->failures++;
 		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
 		return -1;
 	}
@@ -248,6 +255,9 @@ daemon_mailbox_open(struct daemon_mailbox *m, uint32_t *uidvalidity_r,
 	return 0;
 }
 
+static int daemon_batch_store(struct daemon_mailbox *m,
+			      struct daemon_fetch *f, unsigned *fetched_r);
+
 /* One batch: fetch up to batch_size messages, ingest them in one
    transaction (a savepoint each), commit, then mark them processed on the
    server.  *fetched_r gets the number fetched.  Returns 0, or -1 when the
@@ -256,15 +266,32 @@ static int
 daemon_batch(struct daemon_mailbox *m, struct daemon_fetch *f,
 	     unsigned *fetched_r)
 {
+	int rc;
+
+	g_array_set_size(f->uids, 0);
+	g_atomic_int_inc(&m->daemon->ingesting);
+	rc = daemon_batch_store(m, f, fetched_r);
+	if (g_atomic_int_dec_and_test(&m->daemon->ingesting))
+		daemon_kick(m->daemon);
+	return rc;
+}
+
+/* daemon_batch() with the indexer held off. */
+static int
+daemon_batch_store(struct daemon_mailbox *m, struct daemon_fetch *f,
+		   unsigned *fetched_r)
+{
 	struct store *store = m->ingest->store;
 	const char *error;
 	char *serr = NULL;
 	int rc;
 
-	g_array_set_size(f->uids, 0);
 	if (store_begin(store, &serr) < 0) {
-		log_error("mailbox %s: %s", m->cfg->name, serr);
+		log_error("mailbox %s: %s; retrying in %d s", m->cfg->name,
+			  serr, DAEMON_BACKOFF_MIN);
 		g_free(serr);
+		/* a failure: the worker sleeps instead of waiting in IDLE */
+		m->failures++;
 		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
 		return -1;
 	}
@@ -278,6 +305,7 @@ daemon_batch(struct daemon_mailbox *m, struct daemon_fetch *f,
 			  "%s", m->cfg->name, f->uids->len, serr);
 		g_free(serr);
 		g_array_set_size(f->uids, 0);
+		m->failures++;
 		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
 		return -1;
 	}
@@ -333,8 +361,12 @@ daemon_mailbox_run(struct daemon *d, struct daemon_mailbox *m)
 			break;
 	}
 	g_array_free(f.uids, TRUE);
-	if (result == 0)
+	if (result == 0) {
+		if (m->failures > 0 && imap_source_is_connected(m->src))
+			log_info("mailbox %s: working again", m->cfg->name);
+		m->failures = 0;
 		m->next_run = daemon_now() + m->cfg->poll_seconds;
+	}
 	return result;
 }
 

@@ -62,6 +62,15 @@ outbox_now(void)
 	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
+/* Has item been queued longer than max_retry_hours? */
+static gboolean
+outbox_expired(const struct outbox *outbox,
+	       const struct store_outbox_item *item)
+{
+	return outbox_now() - item->created >
+	       (gint64)outbox->cfg->max_retry_hours * 3600;
+}
+
 /* Record the outcome of one attempt.  Returns -1 if the store failed. */
 static int
 outbox_record(struct outbox *outbox, const struct store_outbox_item *item,
@@ -77,9 +86,7 @@ outbox_record(struct outbox *outbox, const struct store_outbox_item *item,
 			log_info("ticket %" G_GINT64_FORMAT ": mail %"
 				 G_GINT64_FORMAT " sent to %s",
 				 item->ticket_id, item->id, item->rcpt_to[0]);
-	} else if (status == SMTP_PERM ||
-		   now - item->created >
-		   (gint64)outbox->cfg->max_retry_hours * 3600) {
+	} else if (status == SMTP_PERM || outbox_expired(outbox, item)) {
 		rc = store_outbox_mark_failed(outbox->store, item->id, error,
 					      &err);
 		log_error("ticket %" G_GINT64_FORMAT ": mail %" G_GINT64_FORMAT
@@ -149,6 +156,10 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 			if (status == SMTP_OK) {
 				sent++;
 				outbox->server_failures = 0;
+			} else if (status == SMTP_TEMP &&
+				   outbox_expired(outbox, item)) {
+				/* marked failed for good by outbox_record():
+				   the next one may be expired too */
 			} else if (status == SMTP_TEMP) {
 				/* Most likely the server is away: one log
 				   line, then wait for the back-off. */

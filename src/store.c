@@ -297,6 +297,19 @@ fail:
 	return -1;
 }
 
+/* Wait for another connection's write lock in short steps (SQLite's own
+   handler sleeps up to 100 ms at a time, which leaves the database idle
+   while ingest and the indexer take turns), for up to about 10 s. */
+static int
+store_busy(void *ctx, int count)
+{
+	(void)ctx;
+	if (count >= 10100)
+		return 0;
+	g_usleep(count < 100 ? 200 : 1000);
+	return 1;
+}
+
 struct store *
 store_open(const char *path, char **error_r)
 {
@@ -316,12 +329,12 @@ store_open(const char *path, char **error_r)
 		store_close(store);
 		return NULL;
 	}
-	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_busy_handler(store->db, store_busy, NULL);
 	sqlite3_extended_result_codes(store->db, 1);
 	if (store_exec(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    store_exec(store, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    /* a batch of mail fits without spilling to the WAL early */
-	    store_exec(store, "PRAGMA cache_size = -16384", error_r) < 0 ||
+	    store_exec(store, "PRAGMA cache_size = -8192", error_r) < 0 ||
 	    store_exec(store, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    store_migrate(store, error_r) < 0) {
 		store_close(store);

@@ -281,7 +281,8 @@ main(int argc, char **argv)
 		log_warnx("%s", (char *)w->data);
 	store = store_open(config->db_path, &error);
 	if (store == NULL)
-		fatalx(use_stdin ? TICKETD_EXIT_TEMPFAIL : 1, "%s", error);
+		fatalx(use_stdin || once ? TICKETD_EXIT_TEMPFAIL : 1, "%s",
+		       error);
 	templates = template_set_new(config->templates_dir,
 				     TICKETD_DATADIR "/templates");
 	if (ingest_init(&ingest, config, store, templates, &error) < 0)

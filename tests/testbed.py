@@ -397,9 +397,45 @@ service imap-login {{
     def dovecot_running(self):
         return self._dovecot is not None and self._dovecot.poll() is None
 
+    def dovecot_children(self, name="imap"):
+        """PIDs of the processes named name (default: the imap processes
+        serving logged-in clients) that our Dovecot master started."""
+        if not self.dovecot_running():
+            return []
+        master = self._dovecot.pid
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...: comm may hold blanks and parens
+            comm = st[st.find("(") + 1:st.rfind(")")]
+            fields = st[st.rfind(")") + 2:].split()
+            if comm == name and int(fields[1]) == master:
+                pids.append(int(d))
+        return sorted(pids)
+
+    def kill_dovecot_children(self, name="imap", sig=signal.SIGKILL):
+        """Send sig to the processes dovecot_children(name) lists (their
+        clients lose the connection); returns the PIDs signalled."""
+        pids = self.dovecot_children(name)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        return pids
+
     def add_user(self, name, password="secret"):
         """Add an IMAP user (also while Dovecot runs: passwd-file reloads)."""
-        self.users[name] = password
+        self.add_users({name: password})
+
+    def add_users(self, users):
+        """Add IMAP users {name: password} at once (one wait for Dovecot's
+        passwd-file reload instead of one per user)."""
+        self.users.update(users)
         os.makedirs(os.path.join(self.dovecot_dir, "mail"), exist_ok=True)
         self._write_users()
         if self.dovecot_running():

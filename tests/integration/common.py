@@ -35,6 +35,10 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """Raised by a case that cannot run here (TAP "ok N - name # SKIP")."""
+
+
 def ok(cond, what):
     if not cond:
         raise Failure(what)
@@ -355,6 +359,9 @@ def main(doc=None, ctx_class=None):
                 print("Bail out! interrupted during case %d (%s)"
                       % (i, name), flush=True)
                 raise
+            except Skip as e:
+                print("ok %d - %s # SKIP %s" % (i, name,
+                                               collapse(str(e))))
             except Exception as e:
                 failed += 1
                 print("not ok %d - %s" % (i, name))
