@@ -6,8 +6,9 @@
  * (or polls), fetches, and ingests a batch in one transaction.  The main
  * thread sends the outbox and runs the timers, woken by the workers as
  * soon as they committed something.  A slow or lost server holds up only
- * its own mailbox.  In both modes an indexer thread adds new messages to
- * the full-text index behind ingest, on the other core.
+ * its own mailbox.  An indexer thread adds new messages to the full-text
+ * index behind ingest, whenever no batch is being stored (--once leaves
+ * that to the daemon and to ticketctl search, which catch it up).
  */
 #include "autodefs.h"
 
@@ -57,7 +58,6 @@ struct daemon {
 	GCond wake;
 	gboolean kicked;	/* a worker committed mail: send now */
 	GCond index_wake;
-	gboolean index_finish;	/* --once: index what is left, then end */
 	gint ingesting;		/* batches in progress (atomic): the indexer
 				   waits for them, SQLite has one writer */
 	GThread *indexer;
@@ -124,10 +124,6 @@ daemon_indexer(gpointer data)
 		if (pending)
 			continue;
 		g_mutex_lock(&d->lock);
-		if (d->index_finish) {
-			g_mutex_unlock(&d->lock);
-			break;
-		}
 		g_cond_wait_until(&d->index_wake, &d->lock,
 				  g_get_monotonic_time() + G_USEC_PER_SEC);
 		g_mutex_unlock(&d->lock);
@@ -504,7 +500,11 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		g_ptr_array_add(d.mailboxes, m);
 	}
 
-	d.indexer = g_thread_new("indexer", daemon_indexer, &d);
+	/* --once leaves the search index to the daemon and to ticketctl
+	   search, which catch it up: it is most of the cost of storing a
+	   message and nothing waits for it. */
+	if (!options->once)
+		d.indexer = g_thread_new("indexer", daemon_indexer, &d);
 	if (options->once) {
 		for (guint i = 0; i < d.mailboxes->len && !*options->stop; i++)
 			if (daemon_mailbox_run(&d, d.mailboxes->pdata[i]) < 0)
@@ -512,10 +512,6 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
 		outbox_flush(d.outbox, TRUE, NULL);
-		g_mutex_lock(&d.lock);
-		d.index_finish = TRUE;
-		g_cond_signal(&d.index_wake);
-		g_mutex_unlock(&d.lock);
 	} else {
 		for (guint i = 0; i < d.mailboxes->len; i++) {
 			struct daemon_mailbox *m = d.mailboxes->pdata[i];
@@ -537,7 +533,8 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 		outbox_flush(d.outbox, FALSE, NULL);
 	}
 
-	g_thread_join(d.indexer);
+	if (d.indexer != NULL)
+		g_thread_join(d.indexer);
 	for (guint i = 0; i < d.mailboxes->len; i++)
 		daemon_free_mailbox(d.mailboxes->pdata[i]);
 	g_ptr_array_free(d.mailboxes, TRUE);
