@@ -1195,45 +1195,50 @@ int
 main(int argc, char **argv)
 {
 	struct ctl ctl = { 0 };
-	int i, status;
+	int i, status = CTL_EXIT_USAGE;
 
 	log_init("ticketctl", FALSE);
 	log_set_level(LOG_LEVEL_WARN);
 	/* Global options come before the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if ((strcmp(argv[i], "-c") == 0 ||
-		     strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+		     strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+			g_free(ctl.config_path);
 			ctl.config_path = g_strdup(argv[++i]);
-		else if (g_str_has_prefix(argv[i], "--config="))
+		} else if (g_str_has_prefix(argv[i], "--config=")) {
+			g_free(ctl.config_path);
 			ctl.config_path = g_strdup(argv[i] + 9);
-		else if (strcmp(argv[i], "-h") == 0 ||
-			 strcmp(argv[i], "--help") == 0) {
+		} else if (strcmp(argv[i], "-h") == 0 ||
+			   strcmp(argv[i], "--help") == 0) {
 			ctl_usage(stdout);
-			return CTL_EXIT_OK;
+			status = CTL_EXIT_OK;
+			goto out;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("ticketctl %s\n", PACKAGE_VERSION);
-			return CTL_EXIT_OK;
+			status = CTL_EXIT_OK;
+			goto out;
 		} else {
 			fprintf(stderr, "ticketctl: unknown option %s\n",
 				argv[i]);
 			ctl_usage(stderr);
-			return CTL_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (i >= argc) {
 		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+		goto out;
 	}
 	for (size_t c = 0; c < G_N_ELEMENTS(ctl_commands); c++) {
 		if (strcmp(argv[i], ctl_commands[c].name) == 0) {
 			status = ctl_commands[c].run(&ctl, argc - i, argv + i);
-			store_close(ctl.store);
-			config_free(ctl.config);
-			g_free(ctl.config_path);
-			return status;
+			goto out;
 		}
 	}
 	fprintf(stderr, "ticketctl: unknown command '%s'\n", argv[i]);
 	ctl_usage(stderr);
-	return CTL_EXIT_USAGE;
+out:
+	store_close(ctl.store);
+	config_free(ctl.config);
+	g_free(ctl.config_path);
+	return status;
 }
