@@ -85,6 +85,19 @@ int store_step(struct store *store, sqlite3_stmt *stmt, const char *what,
 /* Set *error_r to "what: sqlite's message" and return -1. */
 int store_error(struct store *store, const char *what, char **error_r);
 
+/* The columns of a ticket row, as store_ticket_from_row() reads them
+   (tickets aliased t). */
+#define STORE_TICKET_COLUMNS \
+	"t.id, t.mailbox, t.subject, t.status, t.priority, t.requester, " \
+	"t.requester_name, t.created, t.updated, " \
+	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), " \
+	"t.assignee, t.first_response, t.resolved, t.closed, t.linked_to, " \
+	"t.merged_into, t.escalated, t.sla_first_fired, " \
+	"t.sla_resolution_fired"
+
+/* A new struct store_ticket from a row of STORE_TICKET_COLUMNS. */
+struct store_ticket *store_ticket_from_row(sqlite3_stmt *stmt);
+
 /* Bind helpers: NULL binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *stmt, int col, const char *text);
 

@@ -7,17 +7,6 @@
 #include "store-private.h"
 #include "store-search.h"
 
-/* The columns struct store_ticket is read from, in store_search_ticket()'s
-   order. */
-#define STORE_SEARCH_TICKET_COLUMNS \
-	"t.id, t.mailbox, t.subject, t.status, t.priority, t.requester, " \
-	"t.requester_name, t.created, t.updated, " \
-	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), " \
-	"t.assignee, coalesce(t.first_response, 0), " \
-	"coalesce(t.resolved, 0), coalesce(t.closed, 0), " \
-	"coalesce(t.linked_to, 0), coalesce(t.merged_into, 0), " \
-	"t.escalated, t.sla_first_fired, t.sla_resolution_fired"
-
 #define STORE_SEARCH_TICKET_WHERE \
 	"WHERE (?1 IS NULL OR t.status = ?1) " \
 	"AND (?2 IS NULL OR t.mailbox = ?2) " \
@@ -52,33 +41,6 @@ store_search_hit_free(struct store_search_hit *hit)
 	g_free(hit->subject);
 	g_free(hit->snippet);
 	g_free(hit);
-}
-
-static struct store_ticket *
-store_search_ticket(sqlite3_stmt *stmt)
-{
-	struct store_ticket *t = g_new0(struct store_ticket, 1);
-
-	t->id = sqlite3_column_int64(stmt, 0);
-	t->mailbox = store_column_text(stmt, 1);
-	t->subject = store_column_text(stmt, 2);
-	t->status = store_column_text(stmt, 3);
-	t->priority = store_column_text(stmt, 4);
-	t->requester = store_column_text(stmt, 5);
-	t->requester_name = store_column_text(stmt, 6);
-	t->created = sqlite3_column_int64(stmt, 7);
-	t->updated = sqlite3_column_int64(stmt, 8);
-	t->message_count = sqlite3_column_int64(stmt, 9);
-	t->assignee = store_column_text(stmt, 10);
-	t->first_response = sqlite3_column_int64(stmt, 11);
-	t->resolved = sqlite3_column_int64(stmt, 12);
-	t->closed = sqlite3_column_int64(stmt, 13);
-	t->linked_to = sqlite3_column_int64(stmt, 14);
-	t->merged_into = sqlite3_column_int64(stmt, 15);
-	t->escalated = sqlite3_column_int(stmt, 16) != 0;
-	t->sla_first_fired = sqlite3_column_int(stmt, 17) != 0;
-	t->sla_resolution_fired = sqlite3_column_int(stmt, 18) != 0;
-	return t;
 }
 
 static void
@@ -116,7 +78,7 @@ store_ticket_query(struct store *store, const struct store_ticket_query *q,
 			return store_error(store, "count tickets", error_r);
 	}
 	/* Only our own constant text goes into the statement. */
-	sql = g_strdup_printf("SELECT " STORE_SEARCH_TICKET_COLUMNS
+	sql = g_strdup_printf("SELECT " STORE_TICKET_COLUMNS
 			      " FROM tickets t " STORE_SEARCH_TICKET_WHERE
 			      "ORDER BY %s LIMIT ?8 OFFSET ?9",
 			      store_search_order[q->sort][q->reverse ? 1 : 0]);
@@ -130,7 +92,7 @@ store_ticket_query(struct store *store, const struct store_ticket_query *q,
 	list = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)store_ticket_free);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(list, store_search_ticket(stmt));
+		g_ptr_array_add(list, store_ticket_from_row(stmt));
 	if (rc != SQLITE_DONE) {
 		store_error(store, "list tickets", error_r);
 		sqlite3_finalize(stmt);

@@ -238,15 +238,7 @@ store_event_add(struct store *store, gint64 ticket_id, const char *actor,
 	return store_step(store, stmt, "insert event", error_r);
 }
 
-#define STORE_TICKET_COLUMNS \
-	"t.id, t.mailbox, t.subject, t.status, t.priority, t.requester, " \
-	"t.requester_name, t.created, t.updated, " \
-	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), " \
-	"t.assignee, t.first_response, t.resolved, t.closed, t.linked_to, " \
-	"t.merged_into, t.escalated, t.sla_first_fired, " \
-	"t.sla_resolution_fired"
-
-static struct store_ticket *
+struct store_ticket *
 store_ticket_from_row(sqlite3_stmt *stmt)
 {
 	struct store_ticket *t = g_new0(struct store_ticket, 1);
