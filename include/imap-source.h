@@ -52,6 +52,12 @@ struct imap_source;
 typedef int imap_source_message_cb_t(uint32_t uid, const char *data,
 				     size_t len, void *ctx);
 
+/* Called after each group of messages was handed to the message callback
+   and before the network is used again (the next group, or the return):
+   the place to commit what the group stored, so that no transaction is
+   held while waiting on the server.  Return 0 to go on, -1 to stop. */
+typedef int imap_source_group_cb_t(void *ctx);
+
 /* Create a source for mailbox (borrowed: must outlive the source).  Does not
    connect. */
 struct imap_source *imap_source_new(const struct config_mailbox *mailbox);
@@ -85,11 +91,14 @@ uint32_t imap_source_uidvalidity(const struct imap_source *src);
    the backlog.  The bodies then come in groups of at most 16 MB by
    RFC822.SIZE (one message alone when larger), each freed before the
    next, so memory is bounded by about twice one group.  A message
-   expunged between the two steps is skipped.  *fetched_r gets the number
-   delivered to cb, also on failure (those were delivered before it). */
+   expunged between the two steps is skipped.  group_cb (may be NULL) is
+   called after the messages of each group, also after a group that the
+   message callback stopped.  *fetched_r gets the number delivered to cb,
+   also on failure (those were delivered before it). */
 int imap_source_fetch(struct imap_source *src, uint32_t after_uid,
 		      unsigned max_count, imap_source_message_cb_t *cb,
-		      void *ctx, unsigned *fetched_r, const char **error_r);
+		      imap_source_group_cb_t *group_cb, void *ctx,
+		      unsigned *fetched_r, const char **error_r);
 
 /* Mark the n messages in uids (borrowed; any order, duplicates allowed)
    processed: UID STORE +FLAGS.SILENT (\Seen), or moved to the mailbox's

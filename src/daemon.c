@@ -69,8 +69,10 @@ struct daemon_fetch {
 	struct daemon_mailbox *mailbox;
 	uint32_t uidvalidity;
 	GArray *uids;		/* uint32_t: stored in this batch */
+	guint committed;	/* uids[0 .. committed) are committed */
 	uint32_t last_uid;
 	char *error;		/* owned: why ingest stopped */
+	char *store_error;	/* owned: a transaction that failed */
 };
 
 static gint64
@@ -142,11 +144,36 @@ daemon_on_message(uint32_t uid, const char *data, size_t len, void *ctx)
 
 	if (*f->daemon->options->stop)
 		return -1;
+	/* The transaction starts with the group's first message and ends in
+	   daemon_on_group(), before the network is used again. */
+	if (!store_in_transaction(f->mailbox->ingest->store) &&
+	    store_begin(f->mailbox->ingest->store, &f->store_error) < 0)
+		return -1;
 	if (ingest_message(f->mailbox->ingest, f->mailbox->cfg, data, len,
 			   &pos, &result, &ticket_id, &f->error) < 0)
 		return -1;
 	g_array_append_val(f->uids, uid);
 	f->last_uid = uid;
+	return 0;
+}
+
+/* The end of a fetched group: commit what it stored (a savepoint per
+   message inside), so that no write lock is held while the next group
+   comes over the network. */
+static int
+daemon_on_group(void *ctx)
+{
+	struct daemon_fetch *f = ctx;
+	struct store *store = f->mailbox->ingest->store;
+
+	if (!store_in_transaction(store))
+		return 0;
+	if (store_commit(store, &f->store_error) < 0) {
+		store_rollback(store);
+		g_array_set_size(f->uids, f->committed);
+		return -1;
+	}
+	f->committed = f->uids->len;
 	return 0;
 }
 
@@ -277,34 +304,16 @@ static int
 daemon_batch_store(struct daemon_mailbox *m, struct daemon_fetch *f,
 		   unsigned *fetched_r)
 {
-	struct store *store = m->ingest->store;
 	const char *error;
-	char *serr = NULL;
 	int rc;
 
-	if (store_begin(store, &serr) < 0) {
-		log_error("mailbox %s: %s; retrying in %d s", m->cfg->name,
-			  serr, DAEMON_BACKOFF_MIN);
-		g_free(serr);
-		/* a failure: the worker sleeps instead of waiting in IDLE */
-		m->failures++;
-		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
-		return -1;
-	}
+	f->committed = 0;
 	rc = imap_source_fetch(m->src, f->last_uid,
 			       (unsigned)m->cfg->batch_size, daemon_on_message,
-			       f, fetched_r, &error);
-	/* What was stored is committed even when the fetch broke off. */
-	if (store_commit(store, &serr) < 0) {
-		store_rollback(store);
-		log_error("mailbox %s: %u message(s) not stored, will retry: "
-			  "%s", m->cfg->name, f->uids->len, serr);
-		g_free(serr);
-		g_array_set_size(f->uids, 0);
-		m->failures++;
-		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
-		return -1;
-	}
+			       daemon_on_group, f, fetched_r, &error);
+	/* A stop between the messages of a group leaves its transaction
+	   open: what was stored is committed all the same. */
+	daemon_on_group(f);
 	if (f->uids->len > 0) {
 		uint32_t *uids = (uint32_t *)(void *)f->uids->data;
 		const char *merr;
@@ -318,18 +327,22 @@ daemon_batch_store(struct daemon_mailbox *m, struct daemon_fetch *f,
 				  "marked processed on the server: %s",
 				  m->cfg->name, f->uids->len, merr);
 	}
+	if (f->store_error != NULL || f->error != NULL) {
+		/* The database or the store refused a message: it stays
+		   unprocessed on the server and is tried again later. */
+		log_error("mailbox %s: message(s) not stored, will retry: %s",
+			  m->cfg->name, f->store_error != NULL ?
+			  f->store_error : f->error);
+		g_clear_pointer(&f->store_error, g_free);
+		g_clear_pointer(&f->error, g_free);
+		if (rc == IMAP_SOURCE_OK) {
+			m->failures++;
+			m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
+			return -1;
+		}
+	}
 	if (rc != IMAP_SOURCE_OK) {
 		daemon_mailbox_failed(m, rc, "fetch", error);
-		return -1;
-	}
-	if (f->error != NULL) {
-		/* The store refused a message: it stays unprocessed on the
-		   server and is tried again later. */
-		log_error("mailbox %s: message not stored, will retry: %s",
-			  m->cfg->name, f->error);
-		g_clear_pointer(&f->error, g_free);
-		m->failures++;
-		m->next_run = daemon_now() + DAEMON_BACKOFF_MIN;
 		return -1;
 	}
 	return 0;

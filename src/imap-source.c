@@ -1013,7 +1013,8 @@ imap_source_fetch_group(struct imap_source *src,
 
 int
 imap_source_fetch(struct imap_source *src, uint32_t after_uid,
-		  unsigned max_count, imap_source_message_cb_t *cb, void *ctx,
+		  unsigned max_count, imap_source_message_cb_t *cb,
+		  imap_source_group_cb_t *group_cb, void *ctx,
 		  unsigned *fetched_r, const char **error_r)
 {
 	GArray *entries;
@@ -1053,6 +1054,9 @@ imap_source_fetch(struct imap_source *src, uint32_t after_uid,
 			  n, e[0].uid, e[n - 1].uid, total);
 		status = imap_source_fetch_group(src, e, n, cb, ctx, fetched_r,
 						 &stopped, error_r);
+		if (status == IMAP_SOURCE_OK && group_cb != NULL &&
+		    group_cb(ctx) < 0)
+			stopped = TRUE;
 		start += n;
 	}
 	g_array_free(entries, TRUE);
