@@ -165,6 +165,64 @@ text_is_ascii(const char *text, size_t len)
  * counted in *errors_r; otherwise the first one fails.  Returns NULL when
  * the charset is unknown to iconv or (strict) the text does not convert.
  */
+/* Per-thread cache of conversion descriptors to UTF-8: iconv_open()
+   looks up and loads gconv modules, which cost more than converting a
+   typical mail body. */
+#define CHARSET_CACHE_SIZE 8
+
+struct charset_cache {
+	struct {
+		char name[64];
+		iconv_t cd;
+	} e[CHARSET_CACHE_SIZE];
+	unsigned next;		/* round-robin victim */
+};
+
+static void
+charset_cache_free(gpointer data)
+{
+	struct charset_cache *c = data;
+
+	for (int i = 0; i < CHARSET_CACHE_SIZE; i++)
+		if (c->e[i].name[0] != '\0')
+			iconv_close(c->e[i].cd);
+	g_free(c);
+}
+
+static GPrivate charset_cache_key = G_PRIVATE_INIT(charset_cache_free);
+
+/* A descriptor from `from' to UTF-8 in its initial state, owned by the
+   cache; (iconv_t)-1 when iconv does not know the charset. */
+static iconv_t
+charset_cd(const char *from)
+{
+	struct charset_cache *c = g_private_get(&charset_cache_key);
+	unsigned v;
+	iconv_t cd;
+
+	if (c == NULL) {
+		c = g_new0(struct charset_cache, 1);
+		g_private_set(&charset_cache_key, c);
+	}
+	if (strlen(from) >= sizeof(c->e[0].name))
+		return (iconv_t)-1;
+	for (int i = 0; i < CHARSET_CACHE_SIZE; i++)
+		if (strcmp(c->e[i].name, from) == 0) {
+			/* back to the initial shift state */
+			iconv(c->e[i].cd, NULL, NULL, NULL, NULL);
+			return c->e[i].cd;
+		}
+	cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return cd;
+	v = c->next++ % CHARSET_CACHE_SIZE;
+	if (c->e[v].name[0] != '\0')
+		iconv_close(c->e[v].cd);
+	g_strlcpy(c->e[v].name, from, sizeof(c->e[v].name));
+	c->e[v].cd = cd;
+	return cd;
+}
+
 static char *
 charset_iconv(const char *text, size_t len, const char *from,
     gboolean lossy, size_t *errors_r)
@@ -175,7 +233,7 @@ charset_iconv(const char *text, size_t len, const char *from,
 	char *in = (char *)text;
 	size_t inleft = len, errors = 0;
 
-	cd = iconv_open("UTF-8", from);
+	cd = charset_cd(from);
 	if (cd == (iconv_t)-1)
 		return NULL;
 	out = g_string_sized_new(len + len / 2 + 16);
@@ -190,7 +248,6 @@ charset_iconv(const char *text, size_t len, const char *from,
 			continue;
 		/* EILSEQ, or EINVAL: a sequence cut short at the end */
 		if (!lossy) {
-			iconv_close(cd);
 			g_string_free(out, TRUE);
 			return NULL;
 		}
@@ -207,7 +264,6 @@ charset_iconv(const char *text, size_t len, const char *from,
 		iconv(cd, NULL, NULL, &op, &oleft);
 		g_string_append_len(out, buf, (gssize)(op - buf));
 	}
-	iconv_close(cd);
 	if (errors_r != NULL)
 		*errors_r = errors;
 	return g_string_free(out, FALSE);
