@@ -37,10 +37,23 @@ struct compose_mail {
 /* Return a new unique Message-ID (without <>) in domain. */
 char *compose_message_id(const char *domain);
 
-/* Build the mail with Message-ID message_id (without <>) and a Date of now.
-   Returns the whole mail with CRLF line ends as new bytes. */
+/* Build the mail with Message-ID message_id (without <>) and Date date (Unix
+   time; none when it is beyond year 9999).  Returns the whole mail with CRLF
+   line ends as new bytes. */
 GBytes *compose_build(const struct compose_mail *mail,
-		      const char *message_id);
+		      const char *message_id, gint64 date);
+
+/* Return the struct message that message_parse() would make of raw, the
+   bytes compose_build(mail, message_id, date) returned, without parsing
+   them again where it can (new, free with message_free(); it holds a
+   reference to raw, not a copy).  It fills what a stored message needs:
+   the ids, subject, from, to, cc, reply_to, date, body, body_from_html,
+   attachments and parse_error; the headers used to recognise automatic
+   mail (auto_submitted, x_loop, thread_index, ...) may be left absent.
+   date must be the one given to compose_build(). */
+struct message *compose_message(const struct compose_mail *mail,
+				const char *message_id, GBytes *raw,
+				gint64 date);
 
 /* Return a new copy of value with CR, LF and other control characters
    replaced by spaces. */

@@ -107,14 +107,15 @@ compose_set_header(GMimeObject *obj, const char *name, const char *value)
 }
 
 GBytes *
-compose_build(const struct compose_mail *mail, const char *message_id)
+compose_build(const struct compose_mail *mail, const char *message_id,
+	      gint64 date)
 {
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	GMimeObject *obj = GMIME_OBJECT(msg);
 	GMimeFormatOptions *fmt;
 	GMimeStream *stream;
 	GByteArray *buf;
-	GDateTime *now;
+	GDateTime *dt;
 	GMimeObject *body;
 	char *v, *name;
 
@@ -149,9 +150,11 @@ compose_build(const struct compose_mail *mail, const char *message_id)
 	v = compose_header_value(mail->subject);
 	g_mime_message_set_subject(msg, v, "utf-8");
 	g_free(v);
-	now = g_date_time_new_now_local();
-	g_mime_message_set_date(msg, now);
-	g_date_time_unref(now);
+	dt = g_date_time_new_from_unix_local(date);
+	if (dt != NULL) {	/* NULL: beyond year 9999 */
+		g_mime_message_set_date(msg, dt);
+		g_date_time_unref(dt);
+	}
 	g_mime_message_set_message_id(msg, message_id);
 
 	if (mail->in_reply_to != NULL && *mail->in_reply_to != '\0') {
@@ -229,4 +232,735 @@ compose_build(const struct compose_mail *mail, const char *message_id)
 	g_mime_format_options_free(fmt);
 	g_object_unref(msg);
 	return g_byte_array_free_to_bytes(buf);
+}
+
+/* ---- what message_parse() makes of our mail, without parsing it ---- */
+
+/*
+ * compose_message() returns the struct message that message_parse() makes of
+ * the bytes compose_build() wrote, at a fraction of the cost.  Subject and
+ * addresses come back changed by GMime's encoding (RFC 2047 words, folding
+ * that can add a blank, quoting), so they are read from raw's header block
+ * with the GMime calls the parser makes; ids, date, text and attachment bytes
+ * come back unchanged and are taken from the mail.  A mail outside what this
+ * covers is parsed after all.  The limits and the cleaning below are those
+ * of src/message.c: keep them in step (tests/unit/test-compose.c compares
+ * both ways on hostile input).
+ */
+#define COMPOSE_MAX_PARTS	1000	/* MIME parts the parser looks at */
+#define COMPOSE_MAX_REFERENCES	100	/* newest References kept */
+#define COMPOSE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
+#define COMPOSE_MAX_MSGID	998	/* bytes of one Message-ID */
+#define COMPOSE_MAX_FILENAME	255	/* bytes of an attachment name */
+#define COMPOSE_MAX_SUBJECT	998	/* bytes of the Subject */
+#define COMPOSE_MAX_NAME	256	/* bytes of a display name */
+
+/* The options message_parse() gives GMime's parser. */
+static GMimeParserOptions *
+compose_parser_options(void)
+{
+	static const char *fallback[] = {
+		"utf-8", "gb18030", "big5", "windows-1252", NULL,
+	};
+	GMimeParserOptions *o = g_mime_parser_options_new();
+
+	g_mime_parser_options_set_fallback_charsets(o, fallback);
+	g_mime_parser_options_set_address_compliance_mode(o,
+		GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(o,
+		GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(o,
+		GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(o, TRUE);
+	return o;
+}
+
+/* A header value cleaned as the parser does: valid UTF-8, control
+   characters made spaces, trimmed.  NULL gives NULL. */
+static char *
+compose_clean(const char *s)
+{
+	char *u, *r;
+
+	if (s == NULL)
+		return NULL;
+	if (g_utf8_validate(s, -1, NULL))
+		return compose_header_value(s);
+	u = message_text_to_utf8(s, strlen(s), NULL);
+	r = compose_header_value(u);
+	g_free(u);
+	return r;
+}
+
+/* Cut s to at most max bytes on a character boundary. */
+static void
+compose_truncate(char *s, gsize max)
+{
+	char *p;
+
+	if (strlen(s) <= max)
+		return;
+	p = g_utf8_find_prev_char(s, s + max + 1);
+	*(p != NULL ? p : s) = '\0';
+}
+
+/* Cut a cleaned value (may be NULL) to max bytes, trimming what the cut
+   leaves at the end; returns s. */
+static char *
+compose_cap(char *s, gsize max)
+{
+	if (s != NULL && strlen(s) > max) {
+		compose_truncate(s, max);
+		g_strchomp(s);
+	}
+	return s;
+}
+
+/* An addr-spec as the parser keeps it: no blanks, controls or brackets,
+   the domain in lower case. */
+static char *
+compose_addr(const char *s)
+{
+	char *r, *w, *at;
+
+	r = compose_clean(s != NULL ? s : "");
+	w = r;
+	for (const char *p = r; *p != '\0'; p++)
+		if ((unsigned char)*p > 0x20 && *p != 0x7f && *p != '<' &&
+		    *p != '>')
+			*w++ = *p;
+	*w = '\0';
+	compose_truncate(r, 998);
+	at = strrchr(r, '@');
+	for (; at != NULL && *at != '\0'; at++)
+		*at = g_ascii_tolower(*at);
+	return r;
+}
+
+/* The raw value of the first header called name in the header block of
+   data, as GMime's parser keeps it (all after the colon, folds included),
+   newly allocated, or NULL. */
+static char *
+compose_raw_header(const char *data, gsize len, const char *name)
+{
+	const char *p = data, *end = data + len;
+	gsize nlen = strlen(name);
+
+	while (p < end && *p != '\r' && *p != '\n') {
+		const char *eol = memchr(p, '\n', (gsize)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+		const char *value = p + nlen + 1;
+
+		if ((gsize)(next - p) <= nlen || p[nlen] != ':' ||
+		    g_ascii_strncasecmp(p, name, nlen) != 0) {
+			p = next;
+			continue;
+		}
+		while (next < end && (*next == ' ' || *next == '\t')) {
+			eol = memchr(next, '\n', (gsize)(end - next));
+			next = eol != NULL ? eol + 1 : end;
+		}
+		return g_strndup(value, (gsize)(next - value));
+	}
+	return NULL;
+}
+
+static void
+compose_address_free(struct message_address *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->name);
+	g_free(a->addr);
+	g_free(a);
+}
+
+static void
+compose_attachment_free(struct message_attachment *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->filename);
+	g_free(a->content_type);
+	if (a->content != NULL)
+		g_bytes_unref(a->content);
+	g_free(a);
+}
+
+/* Append the mailboxes of list, groups flattened, to out as the parser
+   keeps them. */
+static void
+compose_collect(InternetAddressList *list, GPtrArray *out, int depth)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n && depth <= 4 &&
+	     out->len < COMPOSE_MAX_ADDRESSES; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		struct message_address *a;
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			compose_collect(internet_address_group_get_members(
+				INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
+			continue;
+		}
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		a = g_new0(struct message_address, 1);
+		a->name = compose_cap(compose_clean(internet_address_get_name(
+			ia)), COMPOSE_MAX_NAME);
+		if (a->name == NULL)
+			a->name = g_strdup("");
+		a->addr = compose_addr(internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(ia)));
+		g_ptr_array_add(out, a);
+	}
+}
+
+/* Append the addresses of header name in data to out.  Returns -1 when the
+   header is there but GMime finds no mailbox in it or it is not UTF-8: the
+   parser then reads it its own ways. */
+static int
+compose_read_addresses(GMimeParserOptions *o, const char *data, gsize len,
+		       const char *name, GPtrArray *out)
+{
+	char *v = compose_raw_header(data, len, name);
+	InternetAddressList *list;
+
+	if (v == NULL)
+		return 0;
+	if (g_utf8_validate(v, -1, NULL)) {
+		list = internet_address_list_parse(o, v);
+		if (list != NULL) {
+			compose_collect(list, out, 0);
+			g_object_unref(list);
+		}
+	}
+	g_free(v);
+	return out->len > 0 ? 0 : -1;
+}
+
+/* Set *dst to the first address of header name, if any; -1 as above. */
+static int
+compose_read_first_address(GMimeParserOptions *o, const char *data,
+			   gsize len, const char *name,
+			   struct message_address *dst)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)compose_address_free);
+	int rc = compose_read_addresses(o, data, len, name, all);
+
+	if (rc == 0 && all->len > 0) {
+		struct message_address *a = all->pdata[0];
+
+		dst->name = a->name;
+		dst->addr = a->addr;
+		a->name = a->addr = NULL;
+	}
+	g_ptr_array_unref(all);
+	return rc;
+}
+
+/* Subject and addresses from raw's header block; -1: parse the mail. */
+static int
+compose_read_headers(struct message *msg, const char *data, gsize len)
+{
+	GMimeParserOptions *o = compose_parser_options();
+	char *v = compose_raw_header(data, len, "Subject");
+	int rc = 0;
+
+	if (v != NULL && !g_utf8_validate(v, -1, NULL)) {
+		rc = -1;	/* the parser guesses the charset */
+	} else if (v != NULL) {
+		char *unfolded = g_mime_utils_header_unfold(v);
+		char *decoded = g_mime_utils_header_decode_text(o, unfolded);
+
+		msg->subject = compose_clean(decoded);
+		g_free(decoded);
+		g_free(unfolded);
+	}
+	g_free(v);
+	if (msg->subject == NULL)
+		msg->subject = g_strdup("");
+	compose_cap(msg->subject, COMPOSE_MAX_SUBJECT);
+
+	if (rc == 0 && compose_read_first_address(o, data, len, "From",
+						 &msg->from) < 0)
+		rc = -1;
+	if (msg->from.addr == NULL) {
+		msg->from.name = g_strdup("");
+		msg->from.addr = g_strdup("");
+	}
+	if (rc == 0 && (compose_read_addresses(o, data, len, "To",
+					       msg->to) < 0 ||
+			compose_read_addresses(o, data, len, "Cc",
+					       msg->cc) < 0 ||
+			compose_read_first_address(o, data, len, "Reply-To",
+						   &msg->reply_to) < 0))
+		rc = -1;
+	g_mime_parser_options_free(o);
+	return rc;
+}
+
+/* Is id a dot-atom "@" dot-atom, which GMime writes and reads back as it
+   is?  ('?' is left out: "=?" could be read as an RFC 2047 word.) */
+static gboolean
+compose_id_is_plain(const char *id)
+{
+	static const char atext[] = "!#$%&'*+-/=^_`{|}~";
+	const char *at = id != NULL ? strchr(id, '@') : NULL;
+	gboolean start = TRUE;
+
+	if (at == NULL || at == id || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strlen(id) > COMPOSE_MAX_MSGID)
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++) {
+		if (*p == '.' || *p == '@') {
+			/* no dot or @ at the start or end of a side, nor two */
+			if (start || p[1] == '\0' || p[1] == '.' || p[1] == '@')
+				return FALSE;
+			start = *p == '@';
+			continue;
+		}
+		if (!g_ascii_isalnum(*p) && strchr(atext, *p) == NULL)
+			return FALSE;
+		start = FALSE;
+	}
+	return TRUE;
+}
+
+/* In-Reply-To and References; -1 when an id is not plain. */
+static int
+compose_ids(struct message *msg, const struct compose_mail *mail)
+{
+	const GPtrArray *refs = mail->references;
+	guint skip;
+
+	if (mail->in_reply_to != NULL && *mail->in_reply_to != '\0') {
+		if (!compose_id_is_plain(mail->in_reply_to))
+			return -1;
+		msg->in_reply_to = g_strdup(mail->in_reply_to);
+	}
+	if (refs == NULL)
+		return 0;
+	for (guint i = 0; i < refs->len; i++)
+		if (!compose_id_is_plain(refs->pdata[i]))
+			return -1;
+	skip = refs->len > COMPOSE_MAX_REFERENCES ?
+		refs->len - COMPOSE_MAX_REFERENCES : 0;
+	for (guint i = skip; i < refs->len; i++)
+		g_ptr_array_add(msg->references, g_strdup(refs->pdata[i]));
+	return 0;
+}
+
+/* CRLF and lone CR become LF, in place. */
+static void
+compose_newlines(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r != '\0'; r++) {
+		if (*r == '\r') {
+			*w++ = '\n';
+			if (r[1] == '\n')
+				r++;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+static gboolean
+compose_is_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!g_ascii_isspace(*s))
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * Does the text come back with a line end it did not have?  Only when it is
+ * the whole mail: GMime ends a top-level part with a newline, in a multipart
+ * the newline before the boundary is the boundary's.  Base64 keeps the text
+ * as it is; quoted-printable ends a text whose last character is a blank or
+ * a CR with a soft break instead; 7bit text gets a CRLF unless it ends with
+ * LF, and after a CR that only completes the line end the CR already made.
+ */
+static gboolean
+compose_text_gains_newline(const struct compose_mail *mail, const char *text,
+			   const char *data, gsize len)
+{
+	char *cte;
+	char last;
+	gboolean r;
+
+	if (*text == '\0' || mail->html != NULL ||
+	    (mail->attachments != NULL && mail->attachments->len > 0))
+		return FALSE;
+	last = text[strlen(text) - 1];
+	cte = compose_raw_header(data, len, "Content-Transfer-Encoding");
+	if (cte != NULL)
+		g_strstrip(cte);
+	if (cte != NULL && g_ascii_strcasecmp(cte, "base64") == 0)
+		r = FALSE;
+	else if (cte != NULL &&
+		 g_ascii_strcasecmp(cte, "quoted-printable") == 0)
+		r = strchr("\n\r \t", last) == NULL;
+	else
+		r = last != '\n' && last != '\r';
+	g_free(cte);
+	return r;
+}
+
+/* GMime's charset level of valid UTF-8 text (g_mime_charset_step()): 0
+   ASCII, 1 fits ISO-8859-1 (lead bytes C2 and C3 only), 2 other. */
+static int
+compose_charset_level(const char *text)
+{
+	int level = 0;
+
+	for (const guchar *p = (const guchar *)text; *p != '\0'; p++) {
+		if (*p >= 0xc4)
+			return 2;
+		if (*p >= 0xc2)
+			level = 1;
+	}
+	return level;
+}
+
+/*
+ * A text part's text as the parser decodes it.  GMime sends text that fits
+ * ISO-8859-1 in that charset and other non-ASCII text as UTF-8.  The parser
+ * drops a UTF-8 byte order mark, reads ISO-8859-1 as windows-1252, which is
+ * the same but for C1 controls, and takes bytes that are valid UTF-8 for
+ * mislabelled UTF-8 ("Ã¼" comes back as "ü").  NULL when the text holds C1
+ * controls: windows-1252 has other characters or none there and the parser
+ * starts guessing.
+ */
+static char *
+compose_text_as_read(const char *text)
+{
+	int level = compose_charset_level(text);
+	GString *latin1;
+	char *r;
+
+	if (level == 0)
+		return g_strdup(text);
+	if (level == 2)
+		return message_text_to_utf8(text, strlen(text), "utf-8");
+	latin1 = g_string_sized_new(strlen(text));
+	for (const guchar *p = (const guchar *)text; *p != '\0'; p++) {
+		guchar c = *p;
+
+		if (c >= 0x80) {
+			c = (guchar)((c & 0x03) << 6 | (p[1] & 0x3f));
+			p++;
+		}
+		if (c >= 0x80 && c <= 0x9f) {
+			g_string_free(latin1, TRUE);
+			return NULL;
+		}
+		g_string_append_c(latin1, (char)c);
+	}
+	if (g_utf8_validate(latin1->str, (gssize)latin1->len, NULL))
+		r = message_text_to_utf8(latin1->str, latin1->len,
+					 "iso-8859-1");
+	else
+		r = g_strdup(text);
+	g_string_free(latin1, TRUE);
+	return r;
+}
+
+/* The body the parser picks: the text part, LF line ends, unless it is
+   blank; then the HTML part made text, if there is one.  -1: parse. */
+static int
+compose_body(struct message *msg, const struct compose_mail *mail,
+	     const char *data, gsize len)
+{
+	const char *text = mail->text != NULL ? mail->text : "";
+	char *body = compose_text_as_read(text), *html;
+
+	if (body == NULL)
+		return -1;
+	if (compose_text_gains_newline(mail, text, data, len)) {
+		char *b = g_strconcat(body, "\n", NULL);
+
+		g_free(body);
+		body = b;
+	}
+	compose_newlines(body);
+	if (!compose_is_blank(body)) {
+		msg->body = body;
+		return 0;
+	}
+	g_free(body);
+	if (mail->html == NULL) {
+		msg->body = g_strdup("");
+		return 0;
+	}
+	html = compose_text_as_read(mail->html);
+	if (html == NULL)
+		return -1;
+	/* the HTML comes back with CRLF line ends, which are LF ones by
+	   the time it is text */
+	msg->body = message_html_to_text(html, strlen(html));
+	msg->body_from_html = TRUE;
+	g_free(html);
+	return 0;
+}
+
+/* Would the parser's filename sanitising leave name as it is? */
+static gboolean
+compose_filename_is_clean(const char *name)
+{
+	gsize n = strlen(name);
+
+	if (n > COMPOSE_MAX_FILENAME || !g_utf8_validate(name, -1, NULL) ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    (n > 0 && (g_ascii_isspace(name[0]) ||
+		       g_ascii_isspace(name[n - 1]))))
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '/' || c == '\\' || c < 0x20 ||
+		    (c >= 0x7f && c <= 0x9f) ||
+		    (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069) ||
+		    c == 0x200e || c == 0x200f || c == 0xfeff)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Is s a MIME token (RFC 2045)? */
+static gboolean
+compose_is_token(const char *s, gsize len)
+{
+	if (len == 0)
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", s[i]) != NULL)
+			return FALSE;
+	return TRUE;
+}
+
+/* The attachment the parser makes of a, or NULL when it is not plain: a
+   multipart or odd type, a text without a name (the parser names it by
+   its position), a name it would change. */
+static struct message_attachment *
+compose_read_attachment(GMimeParserOptions *o,
+			const struct message_attachment *a)
+{
+	const char *type = a->content_type != NULL && *a->content_type ?
+		a->content_type : "application/octet-stream";
+	const char *slash = strchr(type, '/');
+	struct message_attachment *r;
+	char *name = NULL;
+
+	if (slash == NULL)
+		type = "application/octet-stream", slash = type + 11;
+	if (!compose_is_token(type, (gsize)(slash - type)) ||
+	    !compose_is_token(slash + 1, strlen(slash + 1)) ||
+	    g_ascii_strncasecmp(type, "multipart/", 10) == 0)
+		return NULL;
+	if (a->filename != NULL && *a->filename != '\0') {
+		/* the name as GMime writes and reads it (RFC 2231) */
+		GMimeContentDisposition *d = g_mime_content_disposition_new();
+		GMimeContentDisposition *back;
+		char *encoded;
+
+		g_mime_content_disposition_set_disposition(d, "attachment");
+		g_mime_content_disposition_set_parameter(d, "filename",
+							 a->filename);
+		encoded = g_mime_content_disposition_encode(d, NULL);
+		back = g_mime_content_disposition_parse(o, encoded);
+		if (back != NULL && g_mime_content_disposition_get_parameter(
+			    back, "filename") != NULL)
+			name = g_strdup(g_mime_content_disposition_get_parameter(
+				back, "filename"));
+		if (back != NULL)
+			g_object_unref(back);
+		g_free(encoded);
+		g_object_unref(d);
+		if (name == NULL || !compose_filename_is_clean(name)) {
+			g_free(name);
+			return NULL;
+		}
+	}
+	if ((name == NULL || *name == '\0') &&
+	    g_ascii_strncasecmp(type, "text/", 5) == 0) {
+		g_free(name);
+		return NULL;
+	}
+	r = g_new0(struct message_attachment, 1);
+	r->filename = name != NULL ? name : g_strdup("");
+	r->content_type = g_ascii_strdown(type, -1);
+	r->content = a->content != NULL ? g_bytes_ref(a->content) :
+		g_bytes_new(NULL, 0);
+	r->size = g_bytes_get_size(r->content);
+	return r;
+}
+
+/* Attachments in order; -1 when one is not plain or there are more parts
+   than the parser looks at. */
+static int
+compose_attachments(struct message *msg, const struct compose_mail *mail)
+{
+	GMimeParserOptions *o;
+	int rc = 0;
+
+	if (mail->attachments == NULL || mail->attachments->len == 0)
+		return 0;
+	/* multipart/mixed, [multipart/alternative, HTML,] text and these */
+	if (mail->attachments->len + (mail->html != NULL ? 4 : 2) >
+	    COMPOSE_MAX_PARTS)
+		return -1;
+	o = compose_parser_options();
+	for (guint i = 0; i < mail->attachments->len && rc == 0; i++) {
+		struct message_attachment *a = compose_read_attachment(o,
+			mail->attachments->pdata[i]);
+
+		if (a != NULL)
+			g_ptr_array_add(msg->attachments, a);
+		else
+			rc = -1;
+	}
+	g_mime_parser_options_free(o);
+	return rc;
+}
+
+/* Is name, from an extra header line, one the parser reads for the fields
+   compose_message() fills or for the MIME structure, or not a valid field
+   name?  Then the mail is parsed. */
+static gboolean
+compose_header_is_special(const char *line)
+{
+	static const char *const special[] = {
+		"From", "To", "Cc", "Reply-To", "Subject", "Date",
+		"Message-ID", "In-Reply-To", "References", "MIME-Version",
+	};
+	const char *colon = strchr(line, ':');
+	char *name;
+	gboolean r = FALSE;
+
+	if (colon == NULL || colon == line)
+		return FALSE;	/* compose_build() leaves it out */
+	name = g_strstrip(g_strndup(line, (gsize)(colon - line)));
+	if (*name == '\0' || g_ascii_strncasecmp(name, "Content-", 8) == 0)
+		r = TRUE;
+	for (const char *p = name; *p != '\0' && !r; p++)
+		r = (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f;
+	for (size_t i = 0; i < G_N_ELEMENTS(special) && !r; i++)
+		r = g_ascii_strcasecmp(name, special[i]) == 0;
+	g_free(name);
+	return r;
+}
+
+static gboolean
+compose_utf8(const char *s)
+{
+	return s == NULL || g_utf8_validate(s, -1, NULL);
+}
+
+static gboolean
+compose_addresses_utf8(const GPtrArray *list)
+{
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		const struct message_address *a = list->pdata[i];
+
+		if (!compose_utf8(a->name) || !compose_utf8(a->addr))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Does compose_message() know what the parser makes of this mail, as far
+   as the mail alone tells?  All text UTF-8, a plain Message-ID, no extra
+   header that overrides one the parser reads. */
+static gboolean
+compose_mail_is_plain(const struct compose_mail *mail,
+		      const char *message_id)
+{
+	const char *strings[] = {
+		mail->from_name, mail->from_addr, mail->to_name, mail->to_addr,
+		mail->subject, mail->in_reply_to, mail->auto_submitted,
+		mail->text, mail->html, mail->reply_to,
+	};
+
+	if (!compose_id_is_plain(message_id))
+		return FALSE;
+	for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+		if (!compose_utf8(strings[i]))
+			return FALSE;
+	if (!compose_addresses_utf8(mail->cc) ||
+	    !compose_addresses_utf8(mail->to_more))
+		return FALSE;
+	for (guint i = 0; mail->headers != NULL && i < mail->headers->len; i++)
+		if (!compose_utf8(mail->headers->pdata[i]) ||
+		    compose_header_is_special(mail->headers->pdata[i]))
+			return FALSE;
+	for (guint i = 0; mail->attachments != NULL &&
+	     i < mail->attachments->len; i++) {
+		const struct message_attachment *a =
+			mail->attachments->pdata[i];
+
+		if (!compose_utf8(a->filename) ||
+		    !compose_utf8(a->content_type))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A message with every field empty, owning a reference to raw. */
+static struct message *
+compose_message_new(GBytes *raw)
+{
+	struct message *msg = g_new0(struct message, 1);
+
+	msg->raw = g_bytes_ref(raw);
+	msg->references = g_ptr_array_new_with_free_func(g_free);
+	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
+	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
+	msg->to = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)compose_address_free);
+	msg->cc = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)compose_address_free);
+	msg->attachments = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)compose_attachment_free);
+	return msg;
+}
+
+struct message *
+compose_message(const struct compose_mail *mail, const char *message_id,
+		GBytes *raw, gint64 date)
+{
+	struct message *msg;
+	GDateTime *dt;
+	const char *data;
+	gsize len;
+
+	message_library_init();
+	data = g_bytes_get_data(raw, &len);
+	msg = compose_message_new(raw);
+	if (data == NULL || !compose_mail_is_plain(mail, message_id) ||
+	    compose_read_headers(msg, data, len) < 0 ||
+	    compose_ids(msg, mail) < 0 || compose_attachments(msg, mail) < 0 ||
+	    compose_body(msg, mail, data, len) < 0) {
+		message_free(msg);
+		msg = message_parse(data, len);
+		g_bytes_unref(msg->raw);
+		msg->raw = g_bytes_ref(raw);
+		return msg;
+	}
+	msg->message_id = g_strdup(message_id);
+	/* compose_build() writes no Date it cannot represent */
+	dt = g_date_time_new_from_unix_local(date);
+	msg->date = dt != NULL && date > 0 ? date : 0;
+	if (dt != NULL)
+		g_date_time_unref(dt);
+	return msg;
 }

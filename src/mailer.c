@@ -216,11 +216,9 @@ mailer_queue(struct ingest *ingest, const struct config_mailbox *mb,
 	struct message *out;
 	char *subject, *message_id, *thread_index = NULL, *root = NULL;
 	char *seed = NULL;
-	gconstpointer raw_data;
-	gsize raw_len;
 	guint n_messages;
 	GBytes *raw;
-	gint64 row;
+	gint64 row, date;
 	int rc;
 
 	refs = mailer_references(store, m, &n_messages, error_r);
@@ -289,12 +287,12 @@ mailer_queue(struct ingest *ingest, const struct config_mailbox *mb,
 	c.text = mail->text;
 	c.html = mail->html;
 	c.attachments = m->attachments;
-	raw = compose_build(&c, message_id);
+	date = g_get_real_time() / G_USEC_PER_SEC;
+	raw = compose_build(&c, message_id, date);
 
 	/* Store what is sent exactly as sent: a reply to it threads by its
-	   Message-ID. */
-	raw_data = g_bytes_get_data(raw, &raw_len);
-	out = message_parse(raw_data, raw_len);
+	   Message-ID.  compose_message() gives what parsing raw would. */
+	out = compose_message(&c, message_id, raw, date);
 	meta.ticket_id = m->ticket != NULL ? m->ticket->id : 0;
 	meta.mailbox = mb->name;
 	meta.direction = "out";

@@ -977,7 +977,8 @@ ctl_note(struct ctl *ctl, int argc, char **argv)
 	c.to_addr = from;
 	c.subject = subject;
 	c.text = text;
-	raw = compose_build(&c, message_id);
+	raw = compose_build(&c, message_id,
+			    g_get_real_time() / G_USEC_PER_SEC);
 	raw_data = g_bytes_get_data(raw, &raw_len);
 	msg = message_parse(raw_data, raw_len);
 	meta.ticket_id = t->id;
