@@ -45,18 +45,30 @@ enum imap_source_status {
 
 struct imap_source;
 
-/* Called for each fetched message, in ascending UID order.  data is
-   borrowed and valid only during the call.  Return 0 to go on, -1 to stop
-   the fetch (imap_source_fetch() then returns IMAP_SOURCE_OK with the
-   messages before it delivered). */
-typedef int imap_source_message_cb_t(uint32_t uid, const char *data,
-				     size_t len, void *ctx);
-
-/* Called after each group of messages was handed to the message callback
-   and before the network is used again (the next group, or the return):
-   the place to commit what the group stored, so that no transaction is
-   held while waiting on the server.  Return 0 to go on, -1 to stop. */
-typedef int imap_source_group_cb_t(void *ctx);
+/* What imap_source_fetch() calls, all with ctx. */
+struct imap_source_callbacks {
+	/* Each fetched message, in ascending UID order.  data is borrowed
+	   and valid only during the call; prepared is what prepare made of
+	   it (the callback owns it), or NULL without prepare.  Return 0 to
+	   go on, -1 to stop the fetch (imap_source_fetch() then returns
+	   IMAP_SOURCE_OK with the messages before it delivered). */
+	int (*message)(uint32_t uid, const char *data, size_t len,
+		       void *prepared, void *ctx);
+	/* May be NULL.  Called before the caller would wait for the server
+	   (the next group is not there yet) and at the end of the fetch:
+	   the place to commit what was stored, so that no transaction is
+	   held while waiting on the network.  Return 0 to go on, -1 to
+	   stop. */
+	int (*group)(void *ctx);
+	/* May be NULL.  Called for each message of a group as soon as the
+	   group has arrived, in the fetch thread when there is one (so it
+	   must not touch what the message callback uses), e.g. to parse the
+	   next group while this one is stored.  What it returns goes to the
+	   message callback, or to free_prepared if never delivered. */
+	void *(*prepare)(const char *data, size_t len, void *ctx);
+	void (*free_prepared)(void *prepared);
+	void *ctx;
+};
 
 /* Create a source for mailbox (borrowed: must outlive the source).  Does not
    connect. */
@@ -88,16 +100,17 @@ uint32_t imap_source_uidvalidity(const struct imap_source *src);
    (64 to 8 * max_count UIDs each), lists them until max_count are found;
    when the windows reach that UID, one UID FETCH * (UID) looks for mail
    that arrived since, so each call costs about one batch, however long
-   the backlog.  The bodies then come in groups of at most 16 MB by
-   RFC822.SIZE (one message alone when larger), each freed before the
-   next, so memory is bounded by about twice one group.  A message
-   expunged between the two steps is skipped.  group_cb (may be NULL) is
-   called after the messages of each group, also after a group that the
-   message callback stopped.  *fetched_r gets the number delivered to cb,
-   also on failure (those were delivered before it). */
+   the backlog.  The bodies then come in groups of at most 100 messages
+   and 2 MB by RFC822.SIZE (a larger message alone); with several groups a
+   thread fetches the next group while cb works through the current one,
+   so memory is bounded by about two groups (or the largest message).  A
+   message expunged between the two steps is skipped.  See struct
+   imap_source_callbacks for when each callback runs.  *fetched_r gets
+   the number delivered to the message callback, also on failure (those
+   were delivered before it). */
 int imap_source_fetch(struct imap_source *src, uint32_t after_uid,
-		      unsigned max_count, imap_source_message_cb_t *cb,
-		      imap_source_group_cb_t *group_cb, void *ctx,
+		      unsigned max_count,
+		      const struct imap_source_callbacks *cbs,
 		      unsigned *fetched_r, const char **error_r);
 
 /* Mark the n messages in uids (borrowed; any order, duplicates allowed)

@@ -57,4 +57,20 @@ int ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 		   enum ingest_result *result_r, gint64 *ticket_id_r,
 		   char **error_r);
 
+/* Parse mail of len bytes that arrived in mailbox mb for
+   ingest_message_parsed(): over max_message_bytes only its beginning is
+   read (logged) and the whole mail kept raw.  Needs no ingest context, so
+   it may run in another thread (the IMAP fetch thread parses the next
+   group while this one is stored). */
+struct message *ingest_parse(const struct config_mailbox *mb,
+			     const char *data, size_t len);
+
+/* ingest_message() of a mail ingest_parse() made; takes msg. */
+int ingest_message_parsed(struct ingest *ingest,
+			  const struct config_mailbox *mb,
+			  struct message *msg,
+			  const struct ingest_position *pos,
+			  enum ingest_result *result_r, gint64 *ticket_id_r,
+			  char **error_r);
+
 #endif

@@ -1,6 +1,8 @@
 /* The daemon's main loop.
  *
- * With --once everything runs in this thread, one mailbox after the other.
+ * With --once this thread fetches and ingests, one mailbox after the
+ * other, while a sender thread sends what was committed (two cores: the
+ * SMTP conversation overlaps the ingest); the rest goes out at the end.
  * As a daemon, each mailbox has a worker thread with its own IMAP
  * connection, database connection and template set: it waits in IMAP IDLE
  * (or polls), fetches, and ingests a batch in one transaction.  The main
@@ -19,6 +21,7 @@
 #include "imap-source.h"
 #include "ingest.h"
 #include "log.h"
+#include "message.h"
 #include "outbox.h"
 #include "rules.h"
 #include "workflow.h"
@@ -61,6 +64,7 @@ struct daemon {
 	gint ingesting;		/* batches in progress (atomic): the indexer
 				   waits for them, SQLite has one writer */
 	GThread *indexer;
+	gboolean once_done;	/* --once: ingest is over, the sender stops */
 };
 
 /* Per-batch state handed to the IMAP callback. */
@@ -135,26 +139,51 @@ daemon_indexer(gpointer data)
 }
 
 static int
-daemon_on_message(uint32_t uid, const char *data, size_t len, void *ctx)
+daemon_on_message(uint32_t uid, const char *data, size_t len,
+		  void *prepared, void *ctx)
 {
 	struct daemon_fetch *f = ctx;
 	struct ingest_position pos = { f->uidvalidity, uid };
 	enum ingest_result result;
 	gint64 ticket_id;
 
-	if (*f->daemon->options->stop)
+	struct message *msg = prepared;
+
+	(void)data;
+	(void)len;
+	if (*f->daemon->options->stop) {
+		message_free(msg);
 		return -1;
+	}
 	/* The transaction starts with the group's first message and ends in
 	   daemon_on_group(), before the network is used again. */
 	if (!store_in_transaction(f->mailbox->ingest->store) &&
-	    store_begin(f->mailbox->ingest->store, &f->store_error) < 0)
+	    store_begin(f->mailbox->ingest->store, &f->store_error) < 0) {
+		message_free(msg);
 		return -1;
-	if (ingest_message(f->mailbox->ingest, f->mailbox->cfg, data, len,
+	}
+	if (ingest_message_parsed(f->mailbox->ingest, f->mailbox->cfg, msg,
 			   &pos, &result, &ticket_id, &f->error) < 0)
 		return -1;
 	g_array_append_val(f->uids, uid);
 	f->last_uid = uid;
 	return 0;
+}
+
+/* Parse in the fetch thread: the next group is parsed while this one is
+   stored. */
+static void *
+daemon_prepare(const char *data, size_t len, void *ctx)
+{
+	struct daemon_fetch *f = ctx;
+
+	return ingest_parse(f->mailbox->cfg, data, len);
+}
+
+static void
+daemon_free_prepared(void *prepared)
+{
+	message_free(prepared);
 }
 
 /* The end of a fetched group: commit what it stored (a savepoint per
@@ -304,13 +333,20 @@ static int
 daemon_batch_store(struct daemon_mailbox *m, struct daemon_fetch *f,
 		   unsigned *fetched_r)
 {
+	struct imap_source_callbacks cbs = {
+		.message = daemon_on_message,
+		.group = daemon_on_group,
+		.prepare = daemon_prepare,
+		.free_prepared = daemon_free_prepared,
+		.ctx = f,
+	};
 	const char *error;
 	int rc;
 
 	f->committed = 0;
 	rc = imap_source_fetch(m->src, f->last_uid,
-			       (unsigned)m->cfg->batch_size, daemon_on_message,
-			       daemon_on_group, f, fetched_r, &error);
+			       (unsigned)m->cfg->batch_size, &cbs, fetched_r,
+			       &error);
 	/* A stop between the messages of a group leaves its transaction
 	   open: what was stored is committed all the same. */
 	daemon_on_group(f);
@@ -479,6 +515,66 @@ daemon_main_loop(struct daemon *d)
 	}
 }
 
+/* --once: send what the batches commit while the next ones are ingested,
+   on a database connection and SMTP connection of its own. */
+static gpointer
+daemon_sender(gpointer data)
+{
+	struct daemon *d = data;
+	struct outbox *outbox;
+	struct store *store;
+	char *error = NULL;
+	gboolean done = FALSE;
+
+	store = store_open(d->config->db_path, &error);
+	if (store == NULL) {
+		/* the main thread sends it all at the end */
+		log_warnx("sender: %s", error);
+		g_free(error);
+		return NULL;
+	}
+	outbox = outbox_new(&d->config->smtp, store);
+	while (!done && !*d->options->stop) {
+		outbox_flush(outbox, FALSE, NULL);
+		g_mutex_lock(&d->lock);
+		while (!d->kicked && !d->once_done && !*d->options->stop &&
+		       g_cond_wait_until(&d->wake, &d->lock,
+					 g_get_monotonic_time() +
+					 G_USEC_PER_SEC))
+			;
+		d->kicked = FALSE;
+		done = d->once_done;
+		g_mutex_unlock(&d->lock);
+	}
+	outbox_free(outbox);
+	store_close(store);
+	return NULL;
+}
+
+/* --once: ingest every mailbox with a sender thread alongside, run the
+   timers, then send everything still queued.  Returns the exit status. */
+static int
+daemon_once(struct daemon *d)
+{
+	struct ingest *ingest = d->ingest;
+	int status = DAEMON_EXIT_OK;
+	GThread *sender;
+
+	sender = g_thread_new("sender", daemon_sender, d);
+	for (guint i = 0; i < d->mailboxes->len && !*d->options->stop; i++)
+		if (daemon_mailbox_run(d, d->mailboxes->pdata[i]) < 0)
+			status = DAEMON_EXIT_TEMPFAIL;
+	workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
+	rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
+	g_mutex_lock(&d->lock);
+	d->once_done = TRUE;
+	g_cond_broadcast(&d->wake);
+	g_mutex_unlock(&d->lock);
+	g_thread_join(sender);
+	outbox_flush(d->outbox, TRUE, NULL);
+	return status;
+}
+
 static void
 daemon_free_mailbox(struct daemon_mailbox *m)
 {
@@ -519,12 +615,7 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 	if (!options->once)
 		d.indexer = g_thread_new("indexer", daemon_indexer, &d);
 	if (options->once) {
-		for (guint i = 0; i < d.mailboxes->len && !*options->stop; i++)
-			if (daemon_mailbox_run(&d, d.mailboxes->pdata[i]) < 0)
-				status = DAEMON_EXIT_TEMPFAIL;
-		workflow_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
-		rules_tick(ingest, g_get_real_time() / G_USEC_PER_SEC);
-		outbox_flush(d.outbox, TRUE, NULL);
+		status = daemon_once(&d);
 	} else {
 		for (guint i = 0; i < d.mailboxes->len; i++) {
 			struct daemon_mailbox *m = d.mailboxes->pdata[i];

@@ -22,8 +22,11 @@
 #define IMAP_SOURCE_TIMEOUT 60
 /* Longest single IDLE; RFC 2177 servers may drop an IDLE after 29 min. */
 #define IMAP_SOURCE_IDLE_MAX (25 * 60)
-/* Largest total RFC822.SIZE fetched with one UID FETCH BODY.PEEK[]. */
-#define IMAP_SOURCE_GROUP_BYTES (16 * 1024 * 1024)
+/* Largest total RFC822.SIZE and number of messages fetched with one UID
+   FETCH BODY.PEEK[] (a larger message comes alone).  Small groups let the
+   next one come over the network while this one is ingested. */
+#define IMAP_SOURCE_GROUP_BYTES (2 * 1024 * 1024)
+#define IMAP_SOURCE_GROUP_COUNT 100
 /* Most UIDs named in one UID STORE/COPY/MOVE command. */
 #define IMAP_SOURCE_SET_MAX 500
 /* UID span of one listing window (UID FETCH a:b (UID RFC822.SIZE)): at
@@ -934,28 +937,51 @@ imap_source_scan(struct imap_source *src, uint32_t after_uid,
 	return IMAP_SOURCE_OK;
 }
 
-/* UID FETCH the n entries' BODY.PEEK[] and hand them to cb in UID order.
-   *stopped_r is TRUE when cb asked to stop. */
-static int
-imap_source_fetch_group(struct imap_source *src,
-			const struct imap_source_entry *entries, size_t n,
-			imap_source_message_cb_t *cb, void *ctx,
-			unsigned *fetched_r, gboolean *stopped_r,
-			const char **error_r)
+/* One fetch group: entries [start, start + n) of the listing, and once
+   fetched their bodies (pointing into libetpan's result list). */
+struct imap_source_group {
+	size_t start, n;
+	clist *result;
+	GArray *bodies;		/* struct imap_source_body, by UID */
+	void **prepared;	/* per body: what cbs->prepare made of it */
+	const struct imap_source_callbacks *cbs;
+	int status;
+};
+
+static void
+imap_source_group_free(struct imap_source_group *g)
 {
+	if (g == NULL)
+		return;
+	for (guint i = 0; g->prepared != NULL && i < g->bodies->len; i++)
+		if (g->prepared[i] != NULL && g->cbs->free_prepared != NULL)
+			g->cbs->free_prepared(g->prepared[i]);
+	g_free(g->prepared);
+	if (g->bodies != NULL)
+		g_array_free(g->bodies, TRUE);
+	if (g->result != NULL)
+		mailimap_fetch_list_free(g->result);
+	g_free(g);
+}
+
+/* UID FETCH the group's BODY.PEEK[]: sets g->status, and on failure
+   *error_r (src->error). */
+static void
+imap_source_fetch_bodies(struct imap_source *src,
+			 const struct imap_source_entry *entries,
+			 struct imap_source_group *g, const char **error_r)
+{
+	const struct imap_source_entry *e = entries + g->start;
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set;
-	GArray *bodies;
 	uint32_t *uids;
-	clist *result = NULL;
 	clistiter *it;
-	size_t k = 0;
 	int r;
 
-	uids = g_new(uint32_t, n);
-	for (size_t i = 0; i < n; i++)
-		uids[i] = entries[i].uid;
-	set = imap_source_set(uids, n);
+	uids = g_new(uint32_t, g->n);
+	for (size_t i = 0; i < g->n; i++)
+		uids[i] = e[i].uid;
+	set = imap_source_set(uids, g->n);
 	g_free(uids);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -964,17 +990,19 @@ imap_source_fetch_group(struct imap_source *src,
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_body_peek_section(
 	    mailimap_section_new(NULL)));
-	r = mailimap_uid_fetch(src->imap, set, ft, &result);
+	r = mailimap_uid_fetch(src->imap, set, ft, &g->result);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
-		    "UID FETCH of %zu messages (UID %u-%u) failed", n,
-		    entries[0].uid, entries[n - 1].uid);
-
-	bodies = g_array_sized_new(FALSE, FALSE,
-				   sizeof(struct imap_source_body), n);
-	for (it = clist_begin(result); it != NULL; it = clist_next(it)) {
+	if (r != MAILIMAP_NO_ERROR) {
+		g->result = NULL;
+		g->status = imap_source_fail(src, IMAP_SOURCE_TEMP, r,
+		    error_r, "UID FETCH of %zu messages (UID %u-%u) failed",
+		    g->n, e[0].uid, e[g->n - 1].uid);
+		return;
+	}
+	g->bodies = g_array_sized_new(FALSE, FALSE,
+				      sizeof(struct imap_source_body), g->n);
+	for (it = clist_begin(g->result); it != NULL; it = clist_next(it)) {
 		struct imap_source_body b;
 		uint32_t size;
 		gboolean has_size;
@@ -982,43 +1010,214 @@ imap_source_fetch_group(struct imap_source *src,
 		imap_source_msg_att(clist_content(it), &b.uid, &size,
 				    &has_size, &b.data, &b.len);
 		if (b.uid != 0 && b.data != NULL)
-			g_array_append_val(bodies, b);
+			g_array_append_val(g->bodies, b);
 	}
-	g_array_sort(bodies, imap_source_body_cmp);
+	g_array_sort(g->bodies, imap_source_body_cmp);
+	g->status = IMAP_SOURCE_OK;
+	if (g->cbs->prepare != NULL) {
+		g->prepared = g_new0(void *, g->bodies->len);
+		for (guint i = 0; i < g->bodies->len; i++) {
+			const struct imap_source_body *b = &g_array_index(
+			    g->bodies, struct imap_source_body, i);
 
-	for (size_t i = 0; i < n && !*stopped_r; i++) {
+			g->prepared[i] = g->cbs->prepare(b->data, b->len,
+							 g->cbs->ctx);
+		}
+	}
+}
+
+/* Hand a fetched group's bodies to cb in UID order.  *stopped_r is TRUE
+   when cb asked to stop. */
+static void
+imap_source_deliver(struct imap_source *src,
+		    const struct imap_source_entry *entries,
+		    struct imap_source_group *g, unsigned *fetched_r,
+		    gboolean *stopped_r)
+{
+	const struct imap_source_callbacks *cbs = g->cbs;
+	const struct imap_source_entry *e = entries + g->start;
+	size_t k = 0;
+
+	for (size_t i = 0; i < g->n && !*stopped_r; i++) {
 		const struct imap_source_body *b = NULL;
 
-		while (k < bodies->len && g_array_index(bodies,
-		    struct imap_source_body, k).uid < entries[i].uid)
+		while (k < g->bodies->len && g_array_index(g->bodies,
+		    struct imap_source_body, k).uid < e[i].uid)
 			k++;
-		if (k < bodies->len && g_array_index(bodies,
-		    struct imap_source_body, k).uid == entries[i].uid)
-			b = &g_array_index(bodies, struct imap_source_body, k);
+		if (k < g->bodies->len && g_array_index(g->bodies,
+		    struct imap_source_body, k).uid == e[i].uid)
+			b = &g_array_index(g->bodies,
+					   struct imap_source_body, k);
 		if (b == NULL) {
 			/* Expunged since the scan, or the server sent NIL. */
 			log_debug("mailbox %s: UID %u: no body returned, "
-				  "skipped", src->mailbox->name,
-				  entries[i].uid);
+				  "skipped", src->mailbox->name, e[i].uid);
 			continue;
 		}
 		(*fetched_r)++;
-		if (cb(b->uid, b->data, b->len, ctx) < 0)
-			*stopped_r = TRUE;
+		{
+			void *prepared = NULL;
+
+			if (g->prepared != NULL) {
+				prepared = g->prepared[k];
+				g->prepared[k] = NULL;
+			}
+			if (cbs->message(b->uid, b->data, b->len, prepared,
+					 cbs->ctx) < 0)
+				*stopped_r = TRUE;
+		}
 	}
-	g_array_free(bodies, TRUE);
-	mailimap_fetch_list_free(result);
-	return IMAP_SOURCE_OK;
+}
+
+/* The fetch pipeline: a thread fetches the groups one after the other,
+   at most one ahead of the caller, who ingests them meanwhile.  While the
+   thread runs, only it uses src->imap. */
+struct imap_source_pipe {
+	struct imap_source *src;
+	const struct imap_source_entry *entries;
+	GPtrArray *groups;	/* struct imap_source_group *, not fetched */
+	GMutex lock;
+	GCond cond;
+	struct imap_source_group *ready;	/* fetched, not taken yet */
+	guint taken;		/* groups taken by the caller */
+	guint fetched;		/* groups fetched (or failed) */
+	gboolean cancel;	/* the caller wants no more */
+	const char *error;
+};
+
+static gpointer
+imap_source_pipe_run(gpointer data)
+{
+	struct imap_source_pipe *p = data;
+
+	for (guint i = 0; i < p->groups->len; i++) {
+		struct imap_source_group *g = p->groups->pdata[i];
+		gboolean failed;
+
+		g_mutex_lock(&p->lock);
+		while (p->ready != NULL && !p->cancel)
+			g_cond_wait(&p->cond, &p->lock);
+		if (p->cancel) {
+			g_mutex_unlock(&p->lock);
+			break;
+		}
+		g_mutex_unlock(&p->lock);
+		log_debug("mailbox %s: fetching %zu messages, UID %u-%u",
+			  p->src->mailbox->name, g->n,
+			  p->entries[g->start].uid,
+			  p->entries[g->start + g->n - 1].uid);
+		imap_source_fetch_bodies(p->src, p->entries, g, &p->error);
+		failed = g->status != IMAP_SOURCE_OK;
+		p->groups->pdata[i] = NULL;
+		g_mutex_lock(&p->lock);
+		p->ready = g;
+		p->fetched++;
+		g_cond_signal(&p->cond);
+		g_mutex_unlock(&p->lock);
+		if (failed)
+			break;
+	}
+	g_mutex_lock(&p->lock);
+	p->fetched = p->groups->len;	/* nothing more comes */
+	g_cond_signal(&p->cond);
+	g_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* The next fetched group, or NULL when there is none.  group_cb runs
+   before the caller would wait for the network. */
+static struct imap_source_group *
+imap_source_pipe_next(struct imap_source_pipe *p,
+		      const struct imap_source_callbacks *cbs,
+		      gboolean *stopped_r)
+{
+	struct imap_source_group *g;
+
+	g_mutex_lock(&p->lock);
+	if (p->ready == NULL && p->fetched < p->groups->len) {
+		g_mutex_unlock(&p->lock);
+		if (cbs->group != NULL && cbs->group(cbs->ctx) < 0)
+			*stopped_r = TRUE;
+		g_mutex_lock(&p->lock);
+		while (p->ready == NULL && p->fetched < p->groups->len)
+			g_cond_wait(&p->cond, &p->lock);
+	}
+	g = p->ready;
+	p->ready = NULL;
+	if (g != NULL)
+		p->taken++;
+	g_cond_signal(&p->cond);
+	g_mutex_unlock(&p->lock);
+	return g;
+}
+
+/* Fetch and deliver the groups, several through the pipeline. */
+static int
+imap_source_fetch_groups(struct imap_source *src,
+			 const struct imap_source_entry *entries,
+			 GPtrArray *groups,
+			 const struct imap_source_callbacks *cbs,
+			 unsigned *fetched_r, const char **error_r)
+{
+	struct imap_source_pipe p = { .src = src, .entries = entries,
+				      .groups = groups };
+	struct imap_source_group *g;
+	gboolean stopped = FALSE;
+	int status = IMAP_SOURCE_OK;
+	GThread *thread;
+
+	if (groups->len == 1) {
+		/* nothing to overlap */
+		g = groups->pdata[0];
+		groups->pdata[0] = NULL;
+		log_debug("mailbox %s: fetching %zu messages, UID %u-%u",
+			  src->mailbox->name, g->n, entries[g->start].uid,
+			  entries[g->start + g->n - 1].uid);
+		imap_source_fetch_bodies(src, entries, g, error_r);
+		status = g->status;
+		if (status == IMAP_SOURCE_OK)
+			imap_source_deliver(src, entries, g, fetched_r,
+					    &stopped);
+		imap_source_group_free(g);
+		return status;
+	}
+	g_mutex_init(&p.lock);
+	g_cond_init(&p.cond);
+	thread = g_thread_new("imap-fetch", imap_source_pipe_run, &p);
+	while (!stopped &&
+	       (g = imap_source_pipe_next(&p, cbs, &stopped))
+	       != NULL) {
+		if (g->status != IMAP_SOURCE_OK) {
+			status = g->status;
+			imap_source_group_free(g);
+			break;
+		}
+		if (!stopped)
+			imap_source_deliver(src, entries, g, fetched_r,
+					    &stopped);
+		imap_source_group_free(g);
+	}
+	g_mutex_lock(&p.lock);
+	p.cancel = TRUE;
+	g_cond_signal(&p.cond);
+	g_mutex_unlock(&p.lock);
+	g_thread_join(thread);
+	imap_source_group_free(p.ready);
+	if (status != IMAP_SOURCE_OK)
+		*error_r = p.error;
+	g_mutex_clear(&p.lock);
+	g_cond_clear(&p.cond);
+	return status;
 }
 
 int
 imap_source_fetch(struct imap_source *src, uint32_t after_uid,
-		  unsigned max_count, imap_source_message_cb_t *cb,
-		  imap_source_group_cb_t *group_cb, void *ctx,
+		  unsigned max_count,
+		  const struct imap_source_callbacks *cbs,
 		  unsigned *fetched_r, const char **error_r)
 {
 	GArray *entries;
-	gboolean stopped = FALSE;
+	GPtrArray *groups;
 	size_t start = 0;
 	int status = IMAP_SOURCE_OK;
 
@@ -1034,31 +1233,40 @@ imap_source_fetch(struct imap_source *src, uint32_t after_uid,
 
 	entries = g_array_new(FALSE, FALSE, sizeof(struct imap_source_entry));
 	status = imap_source_scan(src, after_uid, max_count, entries, error_r);
-	if (status == IMAP_SOURCE_OK && entries->len > 0)
-		log_debug("mailbox %s: %u new messages after UID %u",
-			  src->mailbox->name, entries->len, after_uid);
+	if (status != IMAP_SOURCE_OK || entries->len == 0) {
+		g_array_free(entries, TRUE);
+		return status;
+	}
+	log_debug("mailbox %s: %u new messages after UID %u",
+		  src->mailbox->name, entries->len, after_uid);
 
-	while (status == IMAP_SOURCE_OK && !stopped && start < entries->len) {
+	groups = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)imap_source_group_free);
+	while (start < entries->len) {
 		const struct imap_source_entry *e = &g_array_index(entries,
 		    struct imap_source_entry, start);
+		struct imap_source_group *g = g_new0(struct imap_source_group,
+						     1);
 		uint64_t total = e[0].size;
-		size_t n = 1;
 
-		while (start + n < entries->len &&
-		       total + e[n].size <= IMAP_SOURCE_GROUP_BYTES) {
-			total += e[n].size;
-			n++;
+		g->start = start;
+		g->n = 1;
+		g->cbs = cbs;
+		while (start + g->n < entries->len &&
+		       g->n < IMAP_SOURCE_GROUP_COUNT &&
+		       total + e[g->n].size <= IMAP_SOURCE_GROUP_BYTES) {
+			total += e[g->n].size;
+			g->n++;
 		}
-		log_debug("mailbox %s: fetching %zu messages, UID %u-%u, "
-			  "%" G_GUINT64_FORMAT " bytes", src->mailbox->name,
-			  n, e[0].uid, e[n - 1].uid, total);
-		status = imap_source_fetch_group(src, e, n, cb, ctx, fetched_r,
-						 &stopped, error_r);
-		if (status == IMAP_SOURCE_OK && group_cb != NULL &&
-		    group_cb(ctx) < 0)
-			stopped = TRUE;
-		start += n;
+		g_ptr_array_add(groups, g);
+		start += g->n;
 	}
+	status = imap_source_fetch_groups(src,
+	    (const struct imap_source_entry *)(void *)entries->data, groups,
+	    cbs, fetched_r, error_r);
+	if (cbs->group != NULL)
+		cbs->group(cbs->ctx);
+	g_ptr_array_free(groups, TRUE);
 	g_array_free(entries, TRUE);
 	return status;
 }

@@ -1177,26 +1177,41 @@ ingest_message(struct ingest *ingest, const struct config_mailbox *mb,
 	       enum ingest_result *result_r, gint64 *ticket_id_r,
 	       char **error_r)
 {
-	struct ingest_msg im = { 0 };
+	return ingest_message_parsed(ingest, mb, ingest_parse(mb, data, len),
+				     pos, result_r, ticket_id_r, error_r);
+}
+
+struct message *
+ingest_parse(const struct config_mailbox *mb, const char *data, size_t len)
+{
 	struct message *msg;
+
+	if (len <= (size_t)mb->max_message_bytes)
+		return message_parse(data, len);
+	/* Over max_message_bytes: read only its beginning, keep it whole. */
+	msg = message_parse(data, INGEST_OVERSIZE_PARSE);
+	g_bytes_unref(msg->raw);
+	msg->raw = g_bytes_new(data, len);
+	log_warnx("mailbox %s: message of %zu bytes is over "
+		  "max_message_bytes (%d): stored raw, only its "
+		  "beginning read", mb->name, len, mb->max_message_bytes);
+	return msg;
+}
+
+int
+ingest_message_parsed(struct ingest *ingest, const struct config_mailbox *mb,
+		      struct message *msg,
+		      const struct ingest_position *pos,
+		      enum ingest_result *result_r, gint64 *ticket_id_r,
+		      char **error_r)
+{
+	struct ingest_msg im = { 0 };
 	gboolean outer;
 	char *safe_id;
 	int rc;
 
-	/* Over max_message_bytes: read only its beginning, keep it whole. */
-	if (len > (size_t)mb->max_message_bytes) {
-		msg = message_parse(data, INGEST_OVERSIZE_PARSE);
-		g_bytes_unref(msg->raw);
-		msg->raw = g_bytes_new(data, len);
-		im.oversize = TRUE;
-		log_warnx("mailbox %s: message of %zu bytes is over "
-			  "max_message_bytes (%d): stored raw, only its "
-			  "beginning read", mb->name, len,
-			  mb->max_message_bytes);
-	} else {
-		msg = message_parse(data, len);
-	}
-
+	im.oversize = g_bytes_get_size(msg->raw) >
+		(gsize)mb->max_message_bytes;
 	im.ingest = ingest;
 	im.mb = mb;
 	im.msg = msg;

@@ -70,7 +70,15 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+	gboolean writer;	/* holds the process's writer mutex */
 };
+
+/* Take the process's writer mutex for store (once; recursive across the
+   connections of one thread). */
+void store_writer_enter(struct store *store);
+
+/* Give the writer mutex back once store is out of its transaction. */
+void store_writer_leave(struct store *store);
 
 /* Return the cached statement id, preparing sql the first time; reset and
    with bindings cleared.  NULL with *error_r set on failure. */

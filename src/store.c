@@ -174,19 +174,52 @@ store_error(struct store *store, const char *what, char **error_r)
 	return -1;
 }
 
+/*
+ * SQLite lets one connection write at a time and makes the others wait in
+ * the busy handler, which polls with sleeps.  The threads of this process
+ * (ingest workers, the sender, the indexer) hand the write lock over
+ * through this mutex instead: a waiting thread wakes the moment the
+ * writer commits.  It is held from BEGIN to COMMIT/ROLLBACK, or around a
+ * single writing statement outside a transaction; never across network
+ * I/O (the callers commit before they wait for a server).  Other
+ * processes (ticketctl) still meet the busy handler.
+ */
+static GRecMutex store_writer_lock;
+
+void
+store_writer_enter(struct store *store)
+{
+	if (store->writer)
+		return;
+	g_rec_mutex_lock(&store_writer_lock);
+	store->writer = TRUE;
+}
+
+void
+store_writer_leave(struct store *store)
+{
+	if (!store->writer || !sqlite3_get_autocommit(store->db))
+		return;
+	store->writer = FALSE;
+	g_rec_mutex_unlock(&store_writer_lock);
+}
+
 int
 store_step(struct store *store, sqlite3_stmt *stmt, const char *what,
 	   char **error_r)
 {
-	int rc = sqlite3_step(stmt);
+	int rc;
 
-	if (rc != SQLITE_DONE) {
+	if (!store->writer && !sqlite3_stmt_readonly(stmt))
+		store_writer_enter(store);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
 		store_error(store, what, error_r);
-		sqlite3_reset(stmt);
-		return -1;
-	}
 	sqlite3_reset(stmt);
-	return 0;
+	/* after COMMIT, ROLLBACK, an autocommit write, or an error that
+	   ended the transaction */
+	store_writer_leave(store);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 sqlite3_stmt *
@@ -194,6 +227,10 @@ store_stmt(struct store *store, enum store_stmt id, const char *sql,
 	   char **error_r)
 {
 	sqlite3_stmt *stmt = store->stmts[id];
+
+	/* a transaction that an error ended in a statement stepped
+	   elsewhere gives the writer mutex back here */
+	store_writer_leave(store);
 
 	if (stmt == NULL) {
 		if (sqlite3_prepare_v3(store->db, sql, -1,
@@ -335,6 +372,10 @@ store_open(const char *path, char **error_r)
 	    store_exec(store, "PRAGMA synchronous = FULL", error_r) < 0 ||
 	    /* a batch of mail fits without spilling to the WAL early */
 	    store_exec(store, "PRAGMA cache_size = -8192", error_r) < 0 ||
+	    /* the savepoint per message keeps the pages it changes in a
+	       sub-journal: in memory, not 30 writes a message to a temp
+	       file */
+	    store_exec(store, "PRAGMA temp_store = MEMORY", error_r) < 0 ||
 	    store_exec(store, "PRAGMA foreign_keys = ON", error_r) < 0 ||
 	    store_migrate(store, error_r) < 0) {
 		store_close(store);
@@ -352,6 +393,8 @@ store_close(struct store *store)
 		sqlite3_finalize(store->stmts[i]);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
+	if (store->writer)	/* closed inside a transaction */
+		g_rec_mutex_unlock(&store_writer_lock);
 	g_free(store->path);
 	g_free(store);
 }
@@ -368,6 +411,7 @@ store_step_done(struct store *store, enum store_stmt id, const char *sql,
 int
 store_begin(struct store *store, char **error_r)
 {
+	store_writer_enter(store);
 	return store_step_done(store, STORE_STMT_BEGIN, "BEGIN IMMEDIATE",
 			       "begin transaction", error_r);
 }
