@@ -59,20 +59,14 @@ static const char *const autoreply_bounce_body[] = {
 	"diagnostic-code:",
 };
 
-/* TRUE when s begins with prefix, compared case-insensitively (also for
-   non-ASCII letters). */
+/* TRUE when folded (a string through g_utf8_casefold()) begins with
+   prefix, compared case-insensitively (also for non-ASCII letters). */
 static gboolean
-utf8_has_prefix_ci(const char *s, const char *prefix)
+utf8_has_prefix_ci(const char *folded, const char *prefix)
 {
-	char *a, *b;
-	gboolean r;
-	size_t plen;
+	char *b = g_utf8_casefold(prefix, -1);
+	gboolean r = g_str_has_prefix(folded, b);
 
-	a = g_utf8_casefold(s, -1);
-	b = g_utf8_casefold(prefix, -1);
-	plen = strlen(b);
-	r = strncmp(a, b, plen) == 0;
-	g_free(a);
 	g_free(b);
 	return r;
 }
@@ -137,6 +131,7 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 {
 	const char *reason = NULL;
 	const char *subject;
+	char *folded = NULL;
 	enum autoreply_class cls = AUTOREPLY_HUMAN;
 	size_t i;
 
@@ -196,21 +191,25 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 	subject = msg->subject != NULL ? msg->subject : "";
 	while (*subject == ' ' || *subject == '\t')
 		subject++;
+	/* folded once: it was a tenth of the cost of storing a mail when
+	   folded for every pattern */
+	folded = g_utf8_casefold(subject, -1);
 	for (i = 0; i < G_N_ELEMENTS(autoreply_bounce_subjects); i++) {
-		if (utf8_has_prefix_ci(subject, autoreply_bounce_subjects[i])) {
+		if (utf8_has_prefix_ci(folded, autoreply_bounce_subjects[i])) {
 			cls = AUTOREPLY_BOUNCE;
 			reason = "bounce-subject";
 			goto out;
 		}
 	}
 	for (i = 0; i < G_N_ELEMENTS(autoreply_ooo_subjects); i++) {
-		if (utf8_has_prefix_ci(subject, autoreply_ooo_subjects[i])) {
+		if (utf8_has_prefix_ci(folded, autoreply_ooo_subjects[i])) {
 			cls = AUTOREPLY_AUTO;
 			reason = "out-of-office-subject";
 			goto out;
 		}
 	}
 out:
+	g_free(folded);
 	if (reason_r != NULL)
 		*reason_r = reason;
 	return cls;
