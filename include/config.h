@@ -23,6 +23,7 @@ struct config_smtp {
 	char *from_addr;	/* addr-spec part of from */
 	int timeout_seconds;
 	int max_retry_hours;	/* give up on a queued mail after this */
+	int connections;	/* mails sent at once, one connection each */
 };
 
 enum config_agent_auth {

@@ -108,6 +108,46 @@ outbox_record(struct outbox *outbox, const struct store_outbox_item *item,
 	return rc;
 }
 
+/* One round of outbox_flush(): the items being sent. */
+struct outbox_round {
+	struct outbox *outbox;
+	guint total;		/* items in the round */
+	guint ended;		/* items reported so far */
+	unsigned sent;
+	gboolean stop;		/* the server is away, or the store failed */
+};
+
+/* A mail's SMTP transaction ended: record it at once. */
+static int
+outbox_done(struct smtp_job *job, void *ctx)
+{
+	struct outbox_round *r = ctx;
+	struct outbox *outbox = r->outbox;
+	const struct store_outbox_item *item = job->user;
+
+	r->ended++;
+	if (outbox_record(outbox, item, job->status, job->error) < 0)
+		r->stop = TRUE;
+	if (job->status == SMTP_OK) {
+		r->sent++;
+		outbox->server_failures = 0;
+	} else if (job->status == SMTP_TEMP && outbox_expired(outbox, item)) {
+		/* marked failed for good by outbox_record(): the next one
+		   may be expired too */
+	} else if (job->status == SMTP_TEMP && !r->stop) {
+		/* Most likely the server is away: one log line, then wait
+		   for the back-off (mails still in flight end quietly). */
+		outbox->server_failures++;
+		outbox->server_down_until = outbox_now() +
+			outbox_jittered(outbox->server_failures);
+		log_warnx("outbox: %s; %u mail(s) wait for the next attempt",
+			  job->error, r->total - r->ended + 1);
+		r->stop = TRUE;
+	}
+	g_clear_pointer(&job->error, g_free);
+	return r->stop ? -1 : 0;
+}
+
 int
 outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 {
@@ -125,9 +165,10 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 	   durable. */
 	store_set_synced(outbox->store, FALSE, NULL);
 	for (;;) {
+		struct outbox_round r = { .outbox = outbox };
+		struct smtp_job *jobs, **ptrs;
 		GPtrArray *items;
 		char *err = NULL;
-		gboolean stop = FALSE;
 
 		/* force: everything queued, whatever its schedule */
 		if (store_outbox_due(outbox->store,
@@ -142,39 +183,25 @@ outbox_flush(struct outbox *outbox, gboolean force, unsigned *sent_r)
 			g_ptr_array_unref(items);
 			break;
 		}
-		for (guint i = 0; i < items->len && !stop; i++) {
+		jobs = g_new0(struct smtp_job, items->len);
+		ptrs = g_new(struct smtp_job *, items->len);
+		for (guint i = 0; i < items->len; i++) {
 			struct store_outbox_item *item = items->pdata[i];
-			char *error = NULL;
-			int status;
 
-			status = smtp_client_send(outbox->smtp, item->mail_from,
-						  (const char *const *)
-						  item->rcpt_to, item->data,
-						  &error);
-			if (outbox_record(outbox, item, status, error) < 0)
-				stop = TRUE;
-			if (status == SMTP_OK) {
-				sent++;
-				outbox->server_failures = 0;
-			} else if (status == SMTP_TEMP &&
-				   outbox_expired(outbox, item)) {
-				/* marked failed for good by outbox_record():
-				   the next one may be expired too */
-			} else if (status == SMTP_TEMP) {
-				/* Most likely the server is away: one log
-				   line, then wait for the back-off. */
-				outbox->server_failures++;
-				outbox->server_down_until = outbox_now() +
-					outbox_jittered(outbox->server_failures);
-				log_warnx("outbox: %s; %u mail(s) wait for "
-					  "the next attempt", error,
-					  items->len - i);
-				stop = TRUE;
-			}
-			g_free(error);
+			jobs[i].mail_from = item->mail_from;
+			jobs[i].rcpt_to = (const char *const *)item->rcpt_to;
+			jobs[i].data = item->data;
+			jobs[i].user = item;
+			ptrs[i] = &jobs[i];
 		}
+		r.total = items->len;
+		smtp_client_send_many(outbox->smtp, ptrs, items->len,
+				      outbox_done, &r);
+		sent += r.sent;
+		g_free(ptrs);
+		g_free(jobs);
 		g_ptr_array_unref(items);
-		if (stop) {
+		if (r.stop) {
 			result = -1;
 			break;
 		}

@@ -8,28 +8,34 @@
 #include "log.h"
 #include "smtp.h"
 
-struct smtp_client {
-	const struct config_smtp *cfg;	/* borrowed */
+/* One connection: an easy handle that keeps its connection between
+   mails, and the mail it is sending. */
+struct smtp_conn {
 	CURL *curl;
+	struct smtp_job *job;	/* NULL: idle */
+	struct curl_slist *rcpts;
+	char *from;
+	const char *data;
+	size_t len, pos;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct smtp_upload {
-	const char *data;
-	size_t len;
-	size_t pos;
+struct smtp_client {
+	const struct config_smtp *cfg;	/* borrowed */
+	CURLM *multi;
+	struct smtp_conn *conns;	/* cfg->connections of them */
 };
 
 static size_t
 smtp_read(char *buf, size_t size, size_t nitems, void *ctx)
 {
-	struct smtp_upload *up = ctx;
+	struct smtp_conn *conn = ctx;
 	size_t n = size * nitems;
 
-	if (n > up->len - up->pos)
-		n = up->len - up->pos;
-	memcpy(buf, up->data + up->pos, n);
-	up->pos += n;
+	if (n > conn->len - conn->pos)
+		n = conn->len - conn->pos;
+	memcpy(buf, conn->data + conn->pos, n);
+	conn->pos += n;
 	return n;
 }
 
@@ -38,13 +44,27 @@ smtp_client_new(const struct config_smtp *cfg)
 {
 	static gsize curl_ready;
 	struct smtp_client *client = g_new0(struct smtp_client, 1);
+	int n = MAX(cfg->connections, 1);
 
 	if (g_once_init_enter(&curl_ready)) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		g_once_init_leave(&curl_ready, 1);
 	}
 	client->cfg = cfg;
+	client->conns = g_new0(struct smtp_conn, n);
 	return client;
+}
+
+/* Close conn's connection (a broken session is not reused). */
+static void
+smtp_conn_close(struct smtp_client *client, struct smtp_conn *conn)
+{
+	if (conn->curl == NULL)
+		return;
+	if (client->multi != NULL && conn->job != NULL)
+		curl_multi_remove_handle(client->multi, conn->curl);
+	curl_easy_cleanup(conn->curl);
+	conn->curl = NULL;
 }
 
 void
@@ -52,30 +72,35 @@ smtp_client_free(struct smtp_client *client)
 {
 	if (client == NULL)
 		return;
-	if (client->curl != NULL)
-		curl_easy_cleanup(client->curl);
+	for (int i = 0; i < MAX(client->cfg->connections, 1); i++)
+		smtp_conn_close(client, &client->conns[i]);
+	if (client->multi != NULL)
+		curl_multi_cleanup(client->multi);
+	g_free(client->conns);
 	g_free(client);
 }
 
-/* Set up the easy handle once; it keeps its connection between mails. */
+/* Set up conn's easy handle once; it keeps its connection between mails. */
 static CURL *
-smtp_client_handle(struct smtp_client *client)
+smtp_conn_handle(struct smtp_client *client, struct smtp_conn *conn)
 {
 	const struct config_smtp *cfg = client->cfg;
 	CURL *c;
 
-	if (client->curl != NULL)
-		return client->curl;
+	if (conn->curl != NULL)
+		return conn->curl;
 	c = curl_easy_init();
 	if (c == NULL)
 		return NULL;
 	curl_easy_setopt(c, CURLOPT_URL, cfg->url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, client->errbuf);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, conn->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)cfg->timeout_seconds);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->timeout_seconds * 5);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, smtp_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, conn);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, conn);
 	if (cfg->starttls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg->verify ? 1L : 0L);
@@ -86,7 +111,7 @@ smtp_client_handle(struct smtp_client *client)
 		curl_easy_setopt(c, CURLOPT_PASSWORD,
 				 cfg->password != NULL ? cfg->password : "");
 	}
-	client->curl = c;
+	conn->curl = c;
 	return c;
 }
 
@@ -103,68 +128,146 @@ smtp_curl_is_temporary(CURLcode rc)
 	}
 }
 
-int
-smtp_client_send(struct smtp_client *client, const char *mail_from,
-		 const char *const *rcpt_to, GBytes *data, char **error_r)
+/* Start job on the idle conn; FALSE (job->status and job->error set)
+   when it cannot even start. */
+static gboolean
+smtp_conn_start(struct smtp_client *client, struct smtp_conn *conn,
+		struct smtp_job *job)
 {
-	struct curl_slist *rcpts = NULL;
-	struct smtp_upload up;
+	CURL *c = smtp_conn_handle(client, conn);
 	gsize len;
-	CURLcode rc;
-	long code = 0;
-	CURL *c;
-	char *from;
 
-	c = smtp_client_handle(client);
+	job->status = SMTP_TEMP;
+	job->error = NULL;
 	if (c == NULL) {
-		*error_r = g_strdup("cannot create a curl handle");
-		return SMTP_TEMP;
+		job->error = g_strdup("cannot create a curl handle");
+		return FALSE;
 	}
-	for (const char *const *r = rcpt_to; *r != NULL; r++) {
+	for (const char *const *r = job->rcpt_to; *r != NULL; r++) {
 		if (**r == '\0')
 			continue;
 		char *a = g_strdup_printf("<%s>", *r);
 
-		rcpts = curl_slist_append(rcpts, a);
+		conn->rcpts = curl_slist_append(conn->rcpts, a);
 		g_free(a);
 	}
-	if (rcpts == NULL) {
-		*error_r = g_strdup("no recipients");
-		return SMTP_PERM;
+	if (conn->rcpts == NULL) {
+		job->status = SMTP_PERM;
+		job->error = g_strdup("no recipients");
+		return FALSE;
 	}
-	up.data = g_bytes_get_data(data, &len);
-	up.len = len;
-	up.pos = 0;
-	from = g_strdup_printf("<%s>", mail_from != NULL ? mail_from : "");
-	client->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	conn->data = g_bytes_get_data(job->data, &len);
+	conn->len = len;
+	conn->pos = 0;
+	conn->from = g_strdup_printf("<%s>", job->mail_from != NULL ?
+				     job->mail_from : "");
+	conn->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, conn->from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, conn->rcpts);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);
-	curl_slist_free_all(rcpts);
-	g_free(from);
-	if (rc == CURLE_OK)
-		return SMTP_OK;
+	conn->job = job;
+	curl_multi_add_handle(client->multi, c);
+	return TRUE;
+}
 
+/* conn's transfer ended with rc: set its job's status and error, make
+   conn idle. */
+static void
+smtp_conn_finish(struct smtp_client *client, struct smtp_conn *conn,
+		 CURLcode rc)
+{
+	struct smtp_job *job = conn->job;
+	long code = 0;
+
+	curl_easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(client->multi, conn->curl);
+	conn->job = NULL;
+	curl_easy_setopt(conn->curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_slist_free_all(conn->rcpts);
+	conn->rcpts = NULL;
+	g_clear_pointer(&conn->from, g_free);
+	if (rc == CURLE_OK) {
+		job->status = SMTP_OK;
+		return;
+	}
 	if (code > 0)
-		*error_r = g_strdup_printf("SMTP %s: %s (reply code %ld)",
-					   client->cfg->url,
-					   client->errbuf[0] != '\0' ?
-					   client->errbuf :
-					   curl_easy_strerror(rc), code);
+		job->error = g_strdup_printf("SMTP %s: %s (reply code %ld)",
+					     client->cfg->url,
+					     conn->errbuf[0] != '\0' ?
+					     conn->errbuf :
+					     curl_easy_strerror(rc), code);
 	else
-		*error_r = g_strdup_printf("SMTP %s: %s", client->cfg->url,
-					   client->errbuf[0] != '\0' ?
-					   client->errbuf :
-					   curl_easy_strerror(rc));
+		job->error = g_strdup_printf("SMTP %s: %s", client->cfg->url,
+					     conn->errbuf[0] != '\0' ?
+					     conn->errbuf :
+					     curl_easy_strerror(rc));
 	/* A broken session is not reused. */
-	curl_easy_cleanup(c);
-	client->curl = NULL;
+	smtp_conn_close(client, conn);
 	/* A refused login is the admin's to fix: keep the mail queued. */
 	if (code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED)
-		return SMTP_PERM;
-	return smtp_curl_is_temporary(rc) ? SMTP_TEMP : SMTP_PERM;
+		job->status = SMTP_PERM;
+	else
+		job->status = smtp_curl_is_temporary(rc) ? SMTP_TEMP :
+			SMTP_PERM;
+}
+
+void
+smtp_client_send_many(struct smtp_client *client, struct smtp_job **jobs,
+		      guint n, smtp_done_cb_t *done, void *ctx)
+{
+	int nconns = MAX(client->cfg->connections, 1);
+	guint next = 0, running = 0;
+	gboolean stop = FALSE;
+
+	if (client->multi == NULL) {
+		client->multi = curl_multi_init();
+		/* keep every connection open between batches */
+		curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS,
+				  (long)nconns);
+	}
+	for (;;) {
+		gboolean ended = FALSE;
+		CURLMsg *msg;
+		int left, still;
+
+		/* fill idle connections; one that cannot start a job tries
+		   the next */
+		for (int i = 0; i < nconns && !stop && next < n;) {
+			struct smtp_conn *conn = &client->conns[i];
+
+			if (conn->job != NULL) {
+				i++;
+			} else if (smtp_conn_start(client, conn, jobs[next])) {
+				next++;
+				running++;
+				i++;
+			} else if (done(jobs[next++], ctx) < 0) {
+				stop = TRUE;
+			}
+		}
+		if (running == 0)
+			break;
+		curl_multi_perform(client->multi, &still);
+		while ((msg = curl_multi_info_read(client->multi, &left))
+		       != NULL) {
+			struct smtp_conn *conn = NULL;
+			struct smtp_job *job;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&conn);
+			job = conn->job;
+			smtp_conn_finish(client, conn, msg->data.result);
+			running--;
+			ended = TRUE;
+			/* recorded at once: in flight is all that can be
+			   sent twice */
+			if (done(job, ctx) < 0)
+				stop = TRUE;
+		}
+		/* wait for the network unless a connection is free again */
+		if (running > 0 && !ended)
+			curl_multi_poll(client->multi, NULL, 0, 1000, NULL);
+	}
 }
