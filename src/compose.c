@@ -106,6 +106,25 @@ compose_set_header(GMimeObject *obj, const char *name, const char *value)
 	g_free(v);
 }
 
+/* date in the local time zone, or NULL beyond year 9999.  The zone is
+   read once: g_date_time_new_from_unix_local() looks at /etc/localtime
+   (three system calls) for every mail. */
+static GDateTime *
+compose_local_time(gint64 date)
+{
+	static GTimeZone *local;
+	GDateTime *utc, *dt;
+
+	if (g_once_init_enter(&local))
+		g_once_init_leave(&local, g_time_zone_new_local());
+	utc = g_date_time_new_from_unix_utc(date);
+	if (utc == NULL)
+		return NULL;
+	dt = g_date_time_to_timezone(utc, local);
+	g_date_time_unref(utc);
+	return dt;
+}
+
 GBytes *
 compose_build(const struct compose_mail *mail, const char *message_id,
 	      gint64 date)
@@ -150,7 +169,7 @@ compose_build(const struct compose_mail *mail, const char *message_id,
 	v = compose_header_value(mail->subject);
 	g_mime_message_set_subject(msg, v, "utf-8");
 	g_free(v);
-	dt = g_date_time_new_from_unix_local(date);
+	dt = compose_local_time(date);
 	if (dt != NULL) {	/* NULL: beyond year 9999 */
 		g_mime_message_set_date(msg, dt);
 		g_date_time_unref(dt);
@@ -958,7 +977,7 @@ compose_message(const struct compose_mail *mail, const char *message_id,
 	}
 	msg->message_id = g_strdup(message_id);
 	/* compose_build() writes no Date it cannot represent */
-	dt = g_date_time_new_from_unix_local(date);
+	dt = compose_local_time(date);
 	msg->date = dt != NULL && date > 0 ? date : 0;
 	if (dt != NULL)
 		g_date_time_unref(dt);
