@@ -1197,6 +1197,10 @@ imap_source_fetch_groups(struct imap_source *src,
 					    &stopped);
 		imap_source_group_free(g);
 	}
+	/* The thread may be waiting on the server: commit before joining
+	   it. */
+	if (cbs->group != NULL)
+		cbs->group(cbs->ctx);
 	g_mutex_lock(&p.lock);
 	p.cancel = TRUE;
 	g_cond_signal(&p.cond);
