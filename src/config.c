@@ -497,18 +497,22 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 			    "a mailbox name must be one word without slashes");
 	config_check_keys(r, group, config_mailbox_keys);
 
-	mb->imap_url = config_get_required(r, group, "imap");
+	/* Without imap the mailbox takes mail only through ticketd --stdin
+	   (a mail filter): no IMAP login needed. */
+	mb->imap_url = config_get(r, group, "imap");
 	if (mb->imap_url != NULL &&
 	    !config_parse_url(mb->imap_url, "imap", "imaps", &implicit_tls,
 			      &mb->host, &mb->port, &mb->folder))
 		config_fail(r, group, "imap",
 			    "'%s' is not an imap:// or imaps:// URL",
 			    mb->imap_url);
-	mb->user = config_get_required(r, group, "user");
-	mb->password = config_get_password(r, group);
-	if (mb->password == NULL)
-		config_fail(r, group, "password",
-			    "missing value (or password_file, password_env)");
+	if (mb->imap_url != NULL) {
+		mb->user = config_get_required(r, group, "user");
+		mb->password = config_get_password(r, group);
+		if (mb->password == NULL)
+			config_fail(r, group, "password", "missing value (or "
+				    "password_file, password_env)");
+	}
 
 	tls = config_get(r, group, "tls");
 	if (tls == NULL)

@@ -600,10 +600,17 @@ daemon_run(struct ingest *ingest, const struct daemon_options *options)
 	d.outbox = outbox_new(&config->smtp, ingest->store);
 	d.mailboxes = g_ptr_array_new();
 	for (guint i = 0; i < config->mailboxes->len; i++) {
-		struct daemon_mailbox *m = g_new0(struct daemon_mailbox, 1);
+		const struct config_mailbox *cfg = config->mailboxes->pdata[i];
+		struct daemon_mailbox *m;
 
+		if (cfg->imap_url == NULL) {
+			log_info("mailbox %s: no imap URL: its mail comes "
+				 "through ticketd --stdin only", cfg->name);
+			continue;
+		}
+		m = g_new0(struct daemon_mailbox, 1);
 		m->daemon = &d;
-		m->cfg = config->mailboxes->pdata[i];
+		m->cfg = cfg;
 		m->src = imap_source_new(m->cfg);
 		m->ingest = ingest;
 		g_ptr_array_add(d.mailboxes, m);

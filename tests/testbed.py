@@ -676,7 +676,8 @@ service imap-login {{
         mailbox_overrides set keys of the [mailbox NAME] section
         (processed_folder="Processed", batch_size=2, ...); smtp, database and
         templates are dicts merged into those sections.  A value of None
-        removes the key.  extra is appended verbatim."""
+        removes the key (user=None: no user key).  extra is appended
+        verbatim."""
         if path is None:
             path = os.path.join(self.workdir, "ticketd.conf")
         if password is None:
@@ -697,6 +698,8 @@ service imap-login {{
                 "poll_seconds": "30",
             },
         }
+        if user is None:
+            del sections["mailbox " + mailbox]["user"]
         for name, upd in (("database", database), ("smtp", smtp),
                           ("templates", templates),
                           ("mailbox " + mailbox, mailbox_overrides)):

@@ -127,8 +127,9 @@ class Ctx:
         """(Re)write this case's config; kw as for Testbed.write_config."""
         db = kw.pop("database", {})
         db.setdefault("path", self.db)
+        kw.setdefault("user", self.user)    # user=None: no user key
         self.conf = self.tb.write_config(
-            path=os.path.join(self.dir, "ticketd.conf"), user=self.user,
+            path=os.path.join(self.dir, "ticketd.conf"),
             database=db, **kw)
         return self.conf
 

@@ -71,6 +71,31 @@ test_config_good(void)
 	g_free(path);
 }
 
+/* A mailbox without imap takes mail through --stdin only: no login. */
+static void
+test_config_pipe_only(void)
+{
+	char *path = write_config(GOOD_HEAD "[mailbox filter]\n"
+		"address = Help <help@example.com>\ntag = HELP\n");
+	char *error = NULL;
+	struct config *c = config_load(path, &error);
+	struct config_mailbox *mb;
+
+	g_assert_null(error);
+	g_assert_nonnull(c);
+	mb = config_mailbox_find(c, "filter");
+	g_assert_nonnull(mb);
+	g_assert_null(mb->imap_url);
+	g_assert_null(mb->host);
+	g_assert_null(mb->user);
+	g_assert_null(mb->password);
+	g_assert_cmpstr(mb->address, ==, "help@example.com");
+	g_assert_cmpstr(mb->tag, ==, "HELP");
+	config_free(c);
+	g_unlink(path);
+	g_free(path);
+}
+
 static void
 test_config_password_file(void)
 {
@@ -119,6 +144,8 @@ static const struct {
 	  "password = p\n", "[mailbox support] address: missing value" },
 	{ GOOD_HEAD "[mailbox support]\nimap = imap://x/\nuser = u\n"
 	  "address = a@b.c\n", "[mailbox support] password: missing" },
+	{ GOOD_HEAD "[mailbox support]\nimap = imap://x/\npassword = p\n"
+	  "address = a@b.c\n", "[mailbox support] user: missing" },
 	{ GOOD_HEAD "[mailbox support]\nimap = imap://x/\nuser = u\n"
 	  "password_file = /nonexistent/pw\naddress = a@b.c\n",
 	  "[mailbox support] password_file:" },
@@ -182,6 +209,7 @@ main(int argc, char **argv)
 	test_dir = g_dir_make_tmp("test-config-XXXXXX", NULL);
 	g_test_add_func("/config/good", test_config_good);
 	g_test_add_func("/config/password-file", test_config_password_file);
+	g_test_add_func("/config/pipe-only", test_config_pipe_only);
 	g_test_add_func("/config/bad", test_config_bad);
 	g_test_add_func("/config/missing-file", test_config_missing_file);
 	rc = g_test_run();
