@@ -332,7 +332,7 @@ static const struct compose_case cases[] = {
 	  .text = "See attached.\n",
 	  .atts = { { "bytes.bin", "application/octet-stream", NULL, 256 },
 		    { "Übersicht März 2026 – final.pdf", "Application/PDF",
-		      "%PDF-1.4\r\n\x00\x01\xff binary\n", 24 },
+		      "%PDF-1.4\r\n\x00\x01\xff binary\n", 21 },
 		    { "notes.txt", "text/plain", "line 1\nline 2\r\nno end",
 		      -1 },
 		    { "", "image/png", "\x89PNG\r\n\x1a\n", 8 } } },
