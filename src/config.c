@@ -673,7 +673,7 @@ config_read_smtp(struct config_reader *r, struct config *config)
 					    3600);
 	s->max_retry_hours = config_get_int(r, g, "max_retry_hours", 48, 1,
 					    24 * 365);
-	s->connections = config_get_int(r, g, "connections", 3, 1, 32);
+	s->connections = config_get_int(r, g, "connections", 1, 1, 32);
 }
 
 static void
