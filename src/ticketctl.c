@@ -937,10 +937,8 @@ ctl_note(struct ctl *ctl, int argc, char **argv)
 	struct message *msg;
 	char *error = NULL, *text, *message_id, *from, *subject;
 	const char *actor;
-	gconstpointer raw_data;
-	gsize raw_len;
 	GBytes *raw;
-	gint64 row;
+	gint64 row, now;
 	int rc;
 
 	ctl_parse("note ID TEXT... - add an internal note (TEXT '-': read "
@@ -977,10 +975,9 @@ ctl_note(struct ctl *ctl, int argc, char **argv)
 	c.to_addr = from;
 	c.subject = subject;
 	c.text = text;
-	raw = compose_build(&c, message_id,
-			    g_get_real_time() / G_USEC_PER_SEC);
-	raw_data = g_bytes_get_data(raw, &raw_len);
-	msg = message_parse(raw_data, raw_len);
+	now = g_get_real_time() / G_USEC_PER_SEC;
+	raw = compose_build(&c, message_id, now);
+	msg = compose_message(&c, message_id, raw, now);
 	meta.ticket_id = t->id;
 	meta.mailbox = t->mailbox;
 	meta.direction = "in";
