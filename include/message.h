@@ -98,6 +98,11 @@ struct message *message_parse(const char *data, size_t len);
 /* Free msg and everything it owns.  message_free(NULL) is a no-op. */
 void message_free(struct message *msg);
 
+/* Free one address or attachment of a message (NULL: no-op); the free
+   functions of its arrays. */
+void message_address_free(struct message_address *a);
+void message_attachment_free(struct message_attachment *a);
+
 /* Initialise GMime once per process (idempotent). */
 void message_library_init(void);
 

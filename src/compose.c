@@ -384,28 +384,6 @@ compose_raw_header(const char *data, gsize len, const char *name)
 	return NULL;
 }
 
-static void
-compose_address_free(struct message_address *a)
-{
-	if (a == NULL)
-		return;
-	g_free(a->name);
-	g_free(a->addr);
-	g_free(a);
-}
-
-static void
-compose_attachment_free(struct message_attachment *a)
-{
-	if (a == NULL)
-		return;
-	g_free(a->filename);
-	g_free(a->content_type);
-	if (a->content != NULL)
-		g_bytes_unref(a->content);
-	g_free(a);
-}
-
 /* Append the mailboxes of list, groups flattened, to out as the parser
    keeps them. */
 static void
@@ -466,7 +444,7 @@ compose_read_first_address(GMimeParserOptions *o, const char *data,
 			   struct message_address *dst)
 {
 	GPtrArray *all = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)compose_address_free);
+		(GDestroyNotify)message_address_free);
 	int rc = compose_read_addresses(o, data, len, name, all);
 
 	if (rc == 0 && all->len > 0) {
@@ -945,11 +923,11 @@ compose_message_new(GBytes *raw)
 	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
 	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
 	msg->to = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)compose_address_free);
+		(GDestroyNotify)message_address_free);
 	msg->cc = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)compose_address_free);
+		(GDestroyNotify)message_address_free);
 	msg->attachments = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)compose_attachment_free);
+		(GDestroyNotify)message_attachment_free);
 	return msg;
 }
 

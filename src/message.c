@@ -378,8 +378,8 @@ raw_header_8bit(struct message_ctx *ctx, const char *name)
 
 /* ---- addresses ---- */
 
-static void
-address_free(struct message_address *a)
+void
+message_address_free(struct message_address *a)
 {
 	if (a == NULL)
 		return;
@@ -483,7 +483,8 @@ message_first_address(struct message_ctx *ctx, InternetAddressList *list,
 	GPtrArray *all;
 	struct message_address *a;
 
-	all = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
+	all = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_address_free);
 	message_addresses(ctx, list, name, all);
 	if (all->len == 0) {
 		g_ptr_array_free(all, TRUE);
@@ -1284,8 +1285,8 @@ filename_for_text(GMimeObject *obj, guint n, gboolean *had_calendar)
 	return g_strdup_printf("part-%u.%s", n, ext);
 }
 
-static void
-attachment_free(struct message_attachment *a)
+void
+message_attachment_free(struct message_attachment *a)
 {
 	if (a == NULL)
 		return;
@@ -1419,10 +1420,12 @@ message_parse(const char *data, size_t len)
 	msg->references = g_ptr_array_new_with_free_func(g_free);
 	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
 	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
-	msg->to = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
-	msg->cc = g_ptr_array_new_with_free_func((GDestroyNotify)address_free);
+	msg->to = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_address_free);
+	msg->cc = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_address_free);
 	msg->attachments = g_ptr_array_new_with_free_func(
-	    (GDestroyNotify)attachment_free);
+	    (GDestroyNotify)message_attachment_free);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.msg = msg;
