@@ -103,6 +103,12 @@ void message_free(struct message *msg);
 void message_address_free(struct message_address *a);
 void message_attachment_free(struct message_attachment *a);
 
+/* TRUE when s holds only ASCII white space (or nothing). */
+gboolean message_text_is_blank(const char *s);
+
+/* CRLF and lone CR become LF, in place. */
+void message_text_normalise_newlines(char *s);
+
 /* Initialise GMime once per process (idempotent). */
 void message_library_init(void);
 

@@ -550,33 +550,6 @@ compose_ids(struct message *msg, const struct compose_mail *mail)
 	return 0;
 }
 
-/* CRLF and lone CR become LF, in place. */
-static void
-compose_newlines(char *s)
-{
-	char *w = s;
-
-	for (const char *r = s; *r != '\0'; r++) {
-		if (*r == '\r') {
-			*w++ = '\n';
-			if (r[1] == '\n')
-				r++;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
-static gboolean
-compose_is_blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!g_ascii_isspace(*s))
-			return FALSE;
-	return TRUE;
-}
-
 /*
  * Does the text come back with a line end it did not have?  Only when it is
  * the whole mail: GMime ends a top-level part with a newline, in a multipart
@@ -687,8 +660,8 @@ compose_body(struct message *msg, const struct compose_mail *mail,
 		g_free(body);
 		body = b;
 	}
-	compose_newlines(body);
-	if (!compose_is_blank(body)) {
+	message_text_normalise_newlines(body);
+	if (!message_text_is_blank(body)) {
 		msg->body = body;
 		return 0;
 	}

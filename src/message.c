@@ -784,8 +784,8 @@ part_text(GMimePart *part)
 	return r;
 }
 
-static gboolean
-text_is_blank(const char *s)
+gboolean
+message_text_is_blank(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!g_ascii_isspace(*s))
@@ -793,9 +793,8 @@ text_is_blank(const char *s)
 	return TRUE;
 }
 
-/* CRLF and lone CR become LF, in place. */
-static void
-text_normalise_newlines(char *s)
+void
+message_text_normalise_newlines(char *s)
 {
 	char *r, *w;
 
@@ -898,7 +897,7 @@ body_plain_text(struct message_ctx *ctx, GMimePart *part)
 	if (text != NULL)
 		return text;
 	text = part_text(part);
-	text_normalise_newlines(text);
+	message_text_normalise_newlines(text);
 	if (part_param_is(obj, "format", "flowed")) {
 		char *u = text_unflow(text, part_param_is(obj, "delsp", "yes"));
 
@@ -1099,7 +1098,7 @@ body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
 	if (part_is_attachment(part))
 		return;
 	if (part_is_type(obj, "text", "plain")) {
-		if (text_is_blank(body_plain_text(ctx, part))) {
+		if (message_text_is_blank(body_plain_text(ctx, part))) {
 			g_hash_table_add(ctx->skip, obj);
 			pick->kind = BODY_BLANK;
 		} else {
@@ -1394,7 +1393,7 @@ message_raw_body(struct message_ctx *ctx)
 	if (body != NULL) {
 		ctx->msg->body = message_text_to_utf8(body,
 		    (size_t)(end - body), NULL);
-		text_normalise_newlines(ctx->msg->body);
+		message_text_normalise_newlines(ctx->msg->body);
 	}
 }
 
