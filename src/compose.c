@@ -6,6 +6,7 @@
 #include <gmime/gmime.h>
 
 #include "compose.h"
+#include "message-private.h"
 
 char *
 compose_header_value(const char *value)
@@ -266,13 +267,6 @@ compose_build(const struct compose_mail *mail, const char *message_id,
  * of src/message.c: keep them in step (tests/unit/test-compose.c compares
  * both ways on hostile input).
  */
-#define COMPOSE_MAX_PARTS	1000	/* MIME parts the parser looks at */
-#define COMPOSE_MAX_REFERENCES	100	/* newest References kept */
-#define COMPOSE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
-#define COMPOSE_MAX_MSGID	998	/* bytes of one Message-ID */
-#define COMPOSE_MAX_FILENAME	255	/* bytes of an attachment name */
-#define COMPOSE_MAX_SUBJECT	998	/* bytes of the Subject */
-#define COMPOSE_MAX_NAME	256	/* bytes of a display name */
 
 /* The options message_parse() gives GMime's parser. */
 static GMimeParserOptions *
@@ -292,68 +286,6 @@ compose_parser_options(void)
 		GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_allow_addresses_without_domain(o, TRUE);
 	return o;
-}
-
-/* A header value cleaned as the parser does: valid UTF-8, control
-   characters made spaces, trimmed.  NULL gives NULL. */
-static char *
-compose_clean(const char *s)
-{
-	char *u, *r;
-
-	if (s == NULL)
-		return NULL;
-	if (g_utf8_validate(s, -1, NULL))
-		return compose_header_value(s);
-	u = message_text_to_utf8(s, strlen(s), NULL);
-	r = compose_header_value(u);
-	g_free(u);
-	return r;
-}
-
-/* Cut s to at most max bytes on a character boundary. */
-static void
-compose_truncate(char *s, gsize max)
-{
-	char *p;
-
-	if (strlen(s) <= max)
-		return;
-	p = g_utf8_find_prev_char(s, s + max + 1);
-	*(p != NULL ? p : s) = '\0';
-}
-
-/* Cut a cleaned value (may be NULL) to max bytes, trimming what the cut
-   leaves at the end; returns s. */
-static char *
-compose_cap(char *s, gsize max)
-{
-	if (s != NULL && strlen(s) > max) {
-		compose_truncate(s, max);
-		g_strchomp(s);
-	}
-	return s;
-}
-
-/* An addr-spec as the parser keeps it: no blanks, controls or brackets,
-   the domain in lower case. */
-static char *
-compose_addr(const char *s)
-{
-	char *r, *w, *at;
-
-	r = compose_clean(s != NULL ? s : "");
-	w = r;
-	for (const char *p = r; *p != '\0'; p++)
-		if ((unsigned char)*p > 0x20 && *p != 0x7f && *p != '<' &&
-		    *p != '>')
-			*w++ = *p;
-	*w = '\0';
-	compose_truncate(r, 998);
-	at = strrchr(r, '@');
-	for (; at != NULL && *at != '\0'; at++)
-		*at = g_ascii_tolower(*at);
-	return r;
 }
 
 /* The raw value of the first header called name in the header block of
@@ -384,36 +316,6 @@ compose_raw_header(const char *data, gsize len, const char *name)
 	return NULL;
 }
 
-/* Append the mailboxes of list, groups flattened, to out as the parser
-   keeps them. */
-static void
-compose_collect(InternetAddressList *list, GPtrArray *out, int depth)
-{
-	int n = list != NULL ? internet_address_list_length(list) : 0;
-
-	for (int i = 0; i < n && depth <= 4 &&
-	     out->len < COMPOSE_MAX_ADDRESSES; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-		struct message_address *a;
-
-		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-			compose_collect(internet_address_group_get_members(
-				INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
-			continue;
-		}
-		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
-			continue;
-		a = g_new0(struct message_address, 1);
-		a->name = compose_cap(compose_clean(internet_address_get_name(
-			ia)), COMPOSE_MAX_NAME);
-		if (a->name == NULL)
-			a->name = g_strdup("");
-		a->addr = compose_addr(internet_address_mailbox_get_addr(
-			INTERNET_ADDRESS_MAILBOX(ia)));
-		g_ptr_array_add(out, a);
-	}
-}
-
 /* Append the addresses of header name in data to out.  Returns -1 when the
    header is there but GMime finds no mailbox in it or it is not UTF-8: the
    parser then reads it its own ways. */
@@ -429,7 +331,7 @@ compose_read_addresses(GMimeParserOptions *o, const char *data, gsize len,
 	if (g_utf8_validate(v, -1, NULL)) {
 		list = internet_address_list_parse(o, v);
 		if (list != NULL) {
-			compose_collect(list, out, 0);
+			message_address_list_collect(list, out, 0);
 			g_object_unref(list);
 		}
 	}
@@ -472,14 +374,14 @@ compose_read_headers(struct message *msg, const char *data, gsize len)
 		char *unfolded = g_mime_utils_header_unfold(v);
 		char *decoded = g_mime_utils_header_decode_text(o, unfolded);
 
-		msg->subject = compose_clean(decoded);
+		msg->subject = message_header_clean(decoded);
 		g_free(decoded);
 		g_free(unfolded);
 	}
 	g_free(v);
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
-	compose_cap(msg->subject, COMPOSE_MAX_SUBJECT);
+	message_header_cap(msg->subject, MESSAGE_MAX_SUBJECT);
 
 	if (rc == 0 && compose_read_first_address(o, data, len, "From",
 						 &msg->from) < 0)
@@ -509,7 +411,7 @@ compose_id_is_plain(const char *id)
 	gboolean start = TRUE;
 
 	if (at == NULL || at == id || at[1] == '\0' ||
-	    strchr(at + 1, '@') != NULL || strlen(id) > COMPOSE_MAX_MSGID)
+	    strchr(at + 1, '@') != NULL || strlen(id) > MESSAGE_MAX_MSGID)
 		return FALSE;
 	for (const char *p = id; *p != '\0'; p++) {
 		if (*p == '.' || *p == '@') {
@@ -543,8 +445,8 @@ compose_ids(struct message *msg, const struct compose_mail *mail)
 	for (guint i = 0; i < refs->len; i++)
 		if (!compose_id_is_plain(refs->pdata[i]))
 			return -1;
-	skip = refs->len > COMPOSE_MAX_REFERENCES ?
-		refs->len - COMPOSE_MAX_REFERENCES : 0;
+	skip = refs->len > MESSAGE_MAX_REFERENCES ?
+		refs->len - MESSAGE_MAX_REFERENCES : 0;
 	for (guint i = skip; i < refs->len; i++)
 		g_ptr_array_add(msg->references, g_strdup(refs->pdata[i]));
 	return 0;
@@ -687,7 +589,7 @@ compose_filename_is_clean(const char *name)
 {
 	gsize n = strlen(name);
 
-	if (n > COMPOSE_MAX_FILENAME || !g_utf8_validate(name, -1, NULL) ||
+	if (n > MESSAGE_MAX_FILENAME || !g_utf8_validate(name, -1, NULL) ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    (n > 0 && (g_ascii_isspace(name[0]) ||
 		       g_ascii_isspace(name[n - 1]))))
@@ -787,7 +689,7 @@ compose_attachments(struct message *msg, const struct compose_mail *mail)
 		return 0;
 	/* multipart/mixed, [multipart/alternative, HTML,] text and these */
 	if (mail->attachments->len + (mail->html != NULL ? 4 : 2) >
-	    COMPOSE_MAX_PARTS)
+	    MESSAGE_MAX_PARTS)
 		return -1;
 	o = compose_parser_options();
 	for (guint i = 0; i < mail->attachments->len && rc == 0; i++) {
@@ -885,25 +787,6 @@ compose_mail_is_plain(const struct compose_mail *mail,
 	return TRUE;
 }
 
-/* A message with every field empty, owning a reference to raw. */
-static struct message *
-compose_message_new(GBytes *raw)
-{
-	struct message *msg = g_new0(struct message, 1);
-
-	msg->raw = g_bytes_ref(raw);
-	msg->references = g_ptr_array_new_with_free_func(g_free);
-	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
-	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
-	msg->to = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)message_address_free);
-	msg->cc = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)message_address_free);
-	msg->attachments = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)message_attachment_free);
-	return msg;
-}
-
 struct message *
 compose_message(const struct compose_mail *mail, const char *message_id,
 		GBytes *raw, gint64 date)
@@ -915,7 +798,7 @@ compose_message(const struct compose_mail *mail, const char *message_id,
 
 	message_library_init();
 	data = g_bytes_get_data(raw, &len);
-	msg = compose_message_new(raw);
+	msg = message_new_empty(raw);
 	if (data == NULL || !compose_mail_is_plain(mail, message_id) ||
 	    compose_read_headers(msg, data, len) < 0 ||
 	    compose_ids(msg, mail) < 0 || compose_attachments(msg, mail) < 0 ||

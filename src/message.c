@@ -7,17 +7,9 @@
 #include <libxml/parser.h>
 
 #include "message.h"
+#include "message-private.h"
 
 /* Limits against hostile structure. */
-#define MESSAGE_MAX_DEPTH	50	/* nested multiparts followed */
-#define MESSAGE_MAX_PARTS	1000	/* MIME parts looked at */
-#define MESSAGE_MAX_REFERENCES	100	/* newest References kept */
-#define MESSAGE_MAX_ADDRESSES	1000	/* To/Cc entries kept */
-#define MESSAGE_MAX_MSGID	998	/* bytes of one Message-ID */
-#define MESSAGE_MAX_FILENAME	255	/* bytes of an attachment name */
-#define MESSAGE_MAX_SUBJECT	998	/* bytes of the Subject */
-#define MESSAGE_MAX_NAME	256	/* bytes of a display name */
-#define MESSAGE_MAX_HEADER	998	/* bytes of other header values */
 
 /* Per-parse state. */
 struct message_ctx {
@@ -112,8 +104,8 @@ utf8_dup(const char *s)
 
 /* Return a new copy of a header-derived value: valid UTF-8, control
    characters (CR, LF, tab, ...) made spaces, trimmed.  NULL gives NULL. */
-static char *
-header_clean(const char *s)
+char *
+message_header_clean(const char *s)
 {
 	char *r;
 	unsigned char *p;
@@ -144,8 +136,8 @@ utf8_truncate(char *s, size_t max)
 
 /* Cut a cleaned header value s (may be NULL) to at most max bytes on a
    character boundary, trimming what the cut leaves at the end; returns s. */
-static char *
-header_cap(char *s, size_t max)
+char *
+message_header_cap(char *s, size_t max)
 {
 	if (s == NULL)
 		return NULL;
@@ -207,8 +199,8 @@ addr_lower_domain(char *addr)
 }
 
 /* Return a clean addr-spec: no whitespace, controls or brackets. */
-static char *
-addr_clean(const char *s)
+char *
+message_addr_clean(const char *s)
 {
 	char *r, *w;
 	const unsigned char *p;
@@ -280,11 +272,11 @@ message_header(struct message_ctx *ctx, GMimeObject *obj, const char *name)
 	if (obj != NULL)
 		v = g_mime_object_get_header(obj, name);
 	if (v != NULL)
-		return header_clean(v);
+		return message_header_clean(v);
 	raw = raw_header(ctx->data, ctx->len, name);
 	if (raw == NULL)
 		return NULL;
-	r = header_clean(raw);
+	r = message_header_clean(raw);
 	g_free(raw);
 	return r;
 }
@@ -313,8 +305,8 @@ message_header_all(GMimeObject *obj, const char *name, gboolean as_addr,
 		v = g_mime_header_get_value(h);
 		if (v == NULL)
 			continue;
-		clean = header_clean(v);
-		header_cap(clean, MESSAGE_MAX_HEADER);
+		clean = message_header_clean(v);
+		message_header_cap(clean, MESSAGE_MAX_HEADER);
 		if (as_addr) {
 			char *a = g_strstrip(clean);
 			gsize len;
@@ -346,7 +338,7 @@ message_header_decoded(struct message_ctx *ctx, const char *name)
 	if (raw == NULL)
 		return NULL;
 	dec = g_mime_utils_header_decode_text(ctx->options, raw);
-	r = header_clean(dec != NULL ? dec : raw);
+	r = message_header_clean(dec != NULL ? dec : raw);
 	g_free(dec);
 	g_free(raw);
 	return r;
@@ -388,8 +380,9 @@ message_address_free(struct message_address *a)
 	g_free(a);
 }
 
-static void
-address_list_collect(InternetAddressList *list, GPtrArray *out, int depth)
+void
+message_address_list_collect(InternetAddressList *list, GPtrArray *out,
+			     int depth)
 {
 	int i, n;
 
@@ -402,18 +395,18 @@ address_list_collect(InternetAddressList *list, GPtrArray *out, int depth)
 
 		ia = internet_address_list_get_address(list, i);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-			address_list_collect(internet_address_group_get_members(
+			message_address_list_collect(internet_address_group_get_members(
 			    INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
 			continue;
 		}
 		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
 			continue;
 		a = g_new0(struct message_address, 1);
-		a->name = header_cap(header_clean(internet_address_get_name(
+		a->name = message_header_cap(message_header_clean(internet_address_get_name(
 		    ia)), MESSAGE_MAX_NAME);
 		if (a->name == NULL)
 			a->name = g_strdup("");
-		a->addr = addr_clean(internet_address_mailbox_get_addr(
+		a->addr = message_addr_clean(internet_address_mailbox_get_addr(
 		    INTERNET_ADDRESS_MAILBOX(ia)));
 		g_ptr_array_add(out, a);
 	}
@@ -432,14 +425,14 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 	if (raw != NULL) {
 		parsed = internet_address_list_parse(ctx->options, raw);
 		if (parsed != NULL) {
-			address_list_collect(parsed, out, 0);
+			message_address_list_collect(parsed, out, 0);
 			g_object_unref(parsed);
 		}
 		g_free(raw);
 		if (out->len > 0)
 			return;
 	}
-	address_list_collect(list, out, 0);
+	message_address_list_collect(list, out, 0);
 	if (out->len > 0)
 		return;
 	raw = raw_header(ctx->data, ctx->len, name);
@@ -447,12 +440,12 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 		return;
 	parsed = internet_address_list_parse(ctx->options, raw);
 	if (parsed != NULL) {
-		address_list_collect(parsed, out, 0);
+		message_address_list_collect(parsed, out, 0);
 		g_object_unref(parsed);
 	}
 	if (out->len == 0) {
 		/* Last resort: <addr> or a lone word with an @ */
-		char *clean = header_clean(raw);
+		char *clean = message_header_clean(raw);
 		const char *lt = strchr(clean, '<');
 		char *addr = NULL;
 
@@ -466,7 +459,7 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 
 			a = g_new0(struct message_address, 1);
 			a->name = g_strdup("");
-			a->addr = addr_clean(addr);
+			a->addr = message_addr_clean(addr);
 			g_ptr_array_add(out, a);
 			g_free(addr);
 		}
@@ -602,11 +595,11 @@ return_path_parse(const char *v)
 		char *inner = g_strndup(lt + 1, gt != NULL ?
 		    (gsize)(gt - lt - 1) : strlen(lt + 1));
 
-		r = addr_clean(inner);
+		r = message_addr_clean(inner);
 		g_free(inner);
 		return r;
 	}
-	return addr_clean(v);
+	return message_addr_clean(v);
 }
 
 static void
@@ -622,22 +615,22 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	if (v != NULL) {
 		char *dec = g_mime_utils_header_decode_text(ctx->options, v);
 
-		msg->subject = header_clean(dec != NULL ? dec : v);
+		msg->subject = message_header_clean(dec != NULL ? dec : v);
 		g_free(dec);
 		g_free(v);
 	}
 	if (msg->subject == NULL && gmsg != NULL)
-		msg->subject = header_clean(g_mime_message_get_subject(gmsg));
+		msg->subject = message_header_clean(g_mime_message_get_subject(gmsg));
 	if (msg->subject == NULL)
 		msg->subject = message_header_decoded(ctx, "Subject");
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
-	header_cap(msg->subject, MESSAGE_MAX_SUBJECT);
+	message_header_cap(msg->subject, MESSAGE_MAX_SUBJECT);
 
 	/* Addresses */
 	if (!message_first_address(ctx, gmsg != NULL ?
 	    g_mime_message_get_from(gmsg) : NULL, "From", &msg->from)) {
-		char *name = header_cap(message_header_decoded(ctx, "From"),
+		char *name = message_header_cap(message_header_decoded(ctx, "From"),
 		    MESSAGE_MAX_NAME);
 
 		msg->from.name = name != NULL ? name : g_strdup("");
@@ -691,14 +684,14 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	message_header_all(obj, "X-Original-To", TRUE, msg->envelope_to);
 	message_header_all(obj, "Envelope-To", TRUE, msg->envelope_to);
 	message_header_all(obj, "X-Envelope-To", TRUE, msg->envelope_to);
-	header_cap(msg->thread_topic, MESSAGE_MAX_SUBJECT);
-	header_cap(msg->auto_submitted, MESSAGE_MAX_HEADER);
-	header_cap(msg->precedence, MESSAGE_MAX_HEADER);
-	header_cap(msg->list_id, MESSAGE_MAX_HEADER);
-	header_cap(msg->x_autoreply, MESSAGE_MAX_HEADER);
-	header_cap(msg->x_loop, MESSAGE_MAX_HEADER);
-	header_cap(msg->content_language, MESSAGE_MAX_HEADER);
-	header_cap(msg->thread_index, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->thread_topic, MESSAGE_MAX_SUBJECT);
+	message_header_cap(msg->auto_submitted, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->precedence, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->list_id, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->x_autoreply, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->x_loop, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->content_language, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->thread_index, MESSAGE_MAX_HEADER);
 }
 
 /* ---- MIME structure ---- */
@@ -1236,7 +1229,7 @@ content_type_string(GMimeObject *obj)
 	sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
 	s = g_strdup_printf("%s/%s", type != NULL && *type != '\0' ? type :
 	    "application", sub != NULL && *sub != '\0' ? sub : "octet-stream");
-	r = header_clean(s);
+	r = message_header_clean(s);
 	g_free(s);
 	g_strdelimit(r, " ", '_');
 	s = g_utf8_strdown(r, -1);
@@ -1398,6 +1391,24 @@ message_raw_body(struct message_ctx *ctx)
 }
 
 struct message *
+message_new_empty(GBytes *raw)
+{
+	struct message *msg = g_new0(struct message, 1);
+
+	msg->raw = g_bytes_ref(raw);
+	msg->references = g_ptr_array_new_with_free_func(g_free);
+	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
+	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
+	msg->to = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_address_free);
+	msg->cc = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_address_free);
+	msg->attachments = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_attachment_free);
+	return msg;
+}
+
+struct message *
 message_parse(const char *data, size_t len)
 {
 	static const char *fallback[] = {
@@ -1414,17 +1425,12 @@ message_parse(const char *data, size_t len)
 	if (data == NULL)
 		len = 0;
 
-	msg = g_new0(struct message, 1);
-	msg->raw = g_bytes_new(data, len);
-	msg->references = g_ptr_array_new_with_free_func(g_free);
-	msg->auth_results = g_ptr_array_new_with_free_func(g_free);
-	msg->envelope_to = g_ptr_array_new_with_free_func(g_free);
-	msg->to = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)message_address_free);
-	msg->cc = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)message_address_free);
-	msg->attachments = g_ptr_array_new_with_free_func(
-	    (GDestroyNotify)message_attachment_free);
+	{
+		GBytes *raw = g_bytes_new(data, len);
+
+		msg = message_new_empty(raw);
+		g_bytes_unref(raw);
+	}
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.msg = msg;
@@ -1475,7 +1481,7 @@ message_parse(const char *data, size_t len)
 		msg->body = g_strdup("");
 
 	if (ctx.errors->len > 0)
-		msg->parse_error = header_clean(ctx.errors->str);
+		msg->parse_error = message_header_clean(ctx.errors->str);
 	g_string_free(ctx.errors, TRUE);
 	g_ptr_array_free(ctx.leaves, TRUE);
 	g_hash_table_destroy(ctx.skip);
