@@ -30,6 +30,15 @@ struct ctl {
 	gboolean csv;		/* --csv */
 };
 
+/* GOptionEntry lines most subcommands share. */
+#define CTL_OPTION_CONFIG(ctl) \
+	{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &(ctl)->config_path, \
+	  "Configuration file", "FILE" }
+#define CTL_OPTION_JSON(ctl) \
+	{ "json", 'j', 0, G_OPTION_ARG_NONE, &(ctl)->json, "Print JSON", NULL }
+#define CTL_OPTION_CSV(ctl) \
+	{ "csv", 0, 0, G_OPTION_ARG_NONE, &(ctl)->csv, "Print CSV", NULL }
+
 /* Load the configuration and open (and migrate) the database; exits with
    CTL_EXIT_CONFIG or CTL_EXIT_FAIL on failure. */
 void ctl_open(struct ctl *ctl);

@@ -519,8 +519,7 @@ ctl_import_main(struct ctl *ctl, int argc, char **argv)
 		  "No progress display", NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
 		  "Print the summary as JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct ctl_import im = { 0 };

@@ -362,6 +362,26 @@ ctl_stats_json_groups(JsonBuilder *b, const char *name, GHashTable *groups)
 	g_ptr_array_unref(keys);
 }
 
+/* name: [{"date": "YYYY-MM-DD", key: per_day[d]}, ...] over s's days. */
+static void
+ctl_stats_json_days(JsonBuilder *b, const char *name, const char *key,
+		    const struct ctl_stats *s, const int *per_day)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (int d = 0; d < s->days; d++) {
+		char *day = ctl_day(s->first_day + (gint64)d * 86400);
+
+		json_builder_begin_object(b);
+		ctl_json_string(b, "date", day);
+		json_builder_set_member_name(b, key);
+		json_builder_add_int_value(b, per_day[d]);
+		json_builder_end_object(b);
+		g_free(day);
+	}
+	json_builder_end_array(b);
+}
+
 static void
 ctl_stats_print_json(const struct ctl_stats *s)
 {
@@ -381,32 +401,10 @@ ctl_stats_print_json(const struct ctl_stats *s)
 	ctl_json_time(b, "since", s->since);
 	ctl_json_time(b, "until", s->until);
 	ctl_stats_json_group(b, &s->all);
-	json_builder_set_member_name(b, "created_per_day");
-	json_builder_begin_array(b);
-	for (int d = 0; d < s->days; d++) {
-		char *day = ctl_day(s->first_day + (gint64)d * 86400);
-
-		json_builder_begin_object(b);
-		ctl_json_string(b, "date", day);
-		json_builder_set_member_name(b, "count");
-		json_builder_add_int_value(b, s->created_per_day[d]);
-		json_builder_end_object(b);
-		g_free(day);
-	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "backlog_per_day");
-	json_builder_begin_array(b);
-	for (int d = 0; d < s->days; d++) {
-		char *day = ctl_day(s->first_day + (gint64)d * 86400);
-
-		json_builder_begin_object(b);
-		ctl_json_string(b, "date", day);
-		json_builder_set_member_name(b, "open");
-		json_builder_add_int_value(b, s->backlog_per_day[d]);
-		json_builder_end_object(b);
-		g_free(day);
-	}
-	json_builder_end_array(b);
+	ctl_stats_json_days(b, "created_per_day", "count", s,
+			    s->created_per_day);
+	ctl_stats_json_days(b, "backlog_per_day", "open", s,
+			    s->backlog_per_day);
 	ctl_stats_json_groups(b, "mailboxes", s->mailboxes);
 	ctl_stats_json_groups(b, "agents", s->agents);
 	json_builder_end_object(b);
@@ -532,10 +530,8 @@ ctl_stats_main(struct ctl *ctl, int argc, char **argv)
 		  "DATE" },
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until,
 		  "Tickets created before this date", "DATE" },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_report_filter f = { 0 };
@@ -581,8 +577,7 @@ ctl_report_main(struct ctl *ctl, int argc, char **argv)
 		  "DATE" },
 		{ "until", 0, 0, G_OPTION_ARG_STRING, &until,
 		  "Tickets created before this date", "DATE" },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_report_filter f = { 0 };

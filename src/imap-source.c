@@ -1079,7 +1079,6 @@ struct imap_source_pipe {
 	GMutex lock;
 	GCond cond;
 	struct imap_source_group *ready;	/* fetched, not taken yet */
-	guint taken;		/* groups taken by the caller */
 	guint fetched;		/* groups fetched (or failed) */
 	gboolean cancel;	/* the caller wants no more */
 	const char *error;
@@ -1144,8 +1143,6 @@ imap_source_pipe_next(struct imap_source_pipe *p,
 	}
 	g = p->ready;
 	p->ready = NULL;
-	if (g != NULL)
-		p->taken++;
 	g_cond_signal(&p->cond);
 	g_mutex_unlock(&p->lock);
 	return g;

@@ -1,5 +1,5 @@
-/* Maintenance queries of ticketctl: schema version, integrity checks,
-   outbox retries and import progress. */
+/* Maintenance queries of ticketctl: integrity checks, outbox retries and
+   import progress (the schema version is store.c's, which migrates). */
 #include "autodefs.h"
 
 #include "store-admin.h"
@@ -13,23 +13,6 @@ store_import_progress_free(struct store_import_progress *p)
 	g_free(p->path);
 	g_free(p->last_name);
 	g_free(p);
-}
-
-int
-store_schema_version(struct store *store, int *version_r, char **error_r)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return store_error(store, "read schema version", error_r);
-	rc = sqlite3_step(stmt);
-	*version_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return store_error(store, "read schema version", error_r);
-	return 0;
 }
 
 /* Run sql and add a line per row (columns joined by ": ") to problems,

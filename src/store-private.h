@@ -106,6 +106,12 @@ int store_error(struct store *store, const char *what, char **error_r);
 /* A new struct store_ticket from a row of STORE_TICKET_COLUMNS. */
 struct store_ticket *store_ticket_from_row(sqlite3_stmt *stmt);
 
+/* Step stmt (selecting STORE_TICKET_COLUMNS) to its end and reset it:
+   *tickets_r gets a new array of struct store_ticket *.  -1 with
+   *error_r set when a step fails. */
+int store_ticket_collect(struct store *store, sqlite3_stmt *stmt,
+			 GPtrArray **tickets_r, char **error_r);
+
 /* Bind helpers: NULL binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *stmt, int col, const char *text);
 

@@ -60,7 +60,6 @@ store_ticket_query(struct store *store, const struct store_ticket_query *q,
 		   GPtrArray **tickets_r, gint64 *total_r, char **error_r)
 {
 	sqlite3_stmt *stmt;
-	GPtrArray *list;
 	char *sql;
 	int rc;
 
@@ -89,19 +88,9 @@ store_ticket_query(struct store *store, const struct store_ticket_query *q,
 	store_search_bind_query(stmt, q);
 	sqlite3_bind_int64(stmt, 8, q->limit > 0 ? q->limit : -1);
 	sqlite3_bind_int64(stmt, 9, q->offset > 0 ? q->offset : 0);
-	list = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)store_ticket_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(list, store_ticket_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_error(store, "list tickets", error_r);
-		sqlite3_finalize(stmt);
-		g_ptr_array_unref(list);
-		return -1;
-	}
+	rc = store_ticket_collect(store, stmt, tickets_r, error_r);
 	sqlite3_finalize(stmt);
-	*tickets_r = list;
-	return 0;
+	return rc;
 }
 
 /* Split text into words: white space separates, double quotes group.  New

@@ -287,7 +287,6 @@ store_ticket_list(struct store *store,
 {
 	/* Not cached: the admin CLI runs it once per process. */
 	sqlite3_stmt *stmt;
-	GPtrArray *list;
 	int rc;
 
 	if (sqlite3_prepare_v2(store->db,
@@ -303,19 +302,9 @@ store_ticket_list(struct store *store,
 	sqlite3_bind_int64(stmt, 3, filter->limit > 0 ? filter->limit : -1);
 	store_bind_text(stmt, 4, filter->requester);
 	sqlite3_bind_int(stmt, 5, filter->not_closed ? 1 : 0);
-	list = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)store_ticket_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(list, store_ticket_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_error(store, "list tickets", error_r);
-		sqlite3_finalize(stmt);
-		g_ptr_array_unref(list);
-		return -1;
-	}
+	rc = store_ticket_collect(store, stmt, tickets_r, error_r);
 	sqlite3_finalize(stmt);
-	*tickets_r = list;
-	return 0;
+	return rc;
 }
 
 int
@@ -700,7 +689,7 @@ store_thread_root_find(struct store *store, const char *root,
 	return 0;
 }
 
-static int
+int
 store_ticket_collect(struct store *store, sqlite3_stmt *stmt,
 		     GPtrArray **tickets_r, char **error_r)
 {

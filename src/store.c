@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store-admin.h"
 #include "store-private.h"
 
 /* Each entry moves the schema from version i to i + 1.  Never edit a
@@ -280,8 +281,8 @@ store_exec(struct store *store, const char *sql, char **error_r)
 	return 0;
 }
 
-static int
-store_user_version(struct store *store, int *version_r, char **error_r)
+int
+store_schema_version(struct store *store, int *version_r, char **error_r)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -305,7 +306,7 @@ store_migrate(struct store *store, char **error_r)
 
 	if (store_exec(store, "BEGIN IMMEDIATE", error_r) < 0)
 		return -1;
-	if (store_user_version(store, &version, error_r) < 0)
+	if (store_schema_version(store, &version, error_r) < 0)
 		goto fail;
 	if (version > latest) {
 		*error_r = g_strdup_printf(

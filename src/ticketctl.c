@@ -187,12 +187,10 @@ ctl_list(struct ctl *ctl, int argc, char **argv)
 		  "Skip the first N tickets", "N" },
 		{ "page", 0, 0, G_OPTION_ARG_INT, &page,
 		  "Show page N (from 1) of --limit tickets", "N" },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
+		CTL_OPTION_JSON(ctl),
 		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
 		  "Print CSV (RFC 4180, with a header line)", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_ticket_query q = { 0 };
@@ -303,12 +301,9 @@ ctl_search(struct ctl *ctl, int argc, char **argv)
 		  "Only messages of this mailbox", "NAME" },
 		{ "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
 		  "At most N hits (default 50)", "N" },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
-		  "Print CSV", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CSV(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	GPtrArray *hits;
@@ -394,10 +389,8 @@ static int
 ctl_show(struct ctl *ctl, int argc, char **argv)
 {
 	GOptionEntry entries[] = {
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_ticket *t = NULL;
@@ -630,12 +623,9 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "status", 's', 0, G_OPTION_ARG_STRING, &status,
 		  "queued, sent, failed or bounced", "STATUS" },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "csv", 0, 0, G_OPTION_ARG_NONE, &ctl->csv,
-		  "Print CSV", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CSV(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	GPtrArray *items;
@@ -708,10 +698,8 @@ static int
 ctl_db(struct ctl *ctl, int argc, char **argv)
 {
 	GOptionEntry entries[] = {
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	char *error = NULL;
@@ -848,8 +836,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
 		  "Who made the change (default: your user name)", "WHO" },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_ticket *t;
@@ -885,8 +872,7 @@ ctl_assign(struct ctl *ctl, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
 		  "Who made the change (default: your user name)", "WHO" },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	const struct config_mailbox *mb;
@@ -926,8 +912,7 @@ ctl_note(struct ctl *ctl, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "by", 0, 0, G_OPTION_ARG_STRING, &by,
 		  "Who wrote it (default: your user name)", "WHO" },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	struct store_message_meta meta = { 0 };
@@ -1005,8 +990,7 @@ static int
 ctl_secret(struct ctl *ctl, int argc, char **argv)
 {
 	GOptionEntry entries[] = {
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	char *error = NULL;
@@ -1035,10 +1019,8 @@ ctl_campaign(struct ctl *ctl, int argc, char **argv)
 	GOptionEntry entries[] = {
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
 		  "With run: list what would be sent, send nothing", NULL },
-		{ "json", 'j', 0, G_OPTION_ARG_NONE, &ctl->json,
-		  "Print JSON", NULL },
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &ctl->config_path,
-		  "Configuration file", "FILE" },
+		CTL_OPTION_JSON(ctl),
+		CTL_OPTION_CONFIG(ctl),
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	const struct config_campaign *c;
