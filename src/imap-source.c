@@ -553,6 +553,10 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 		return imap_source_fail(src, IMAP_SOURCE_TEMP, -1, error_r,
 		    "out of memory");
 	mailimap_set_timeout(src->imap, IMAP_SOURCE_TIMEOUT);
+	/* A stream whose own timeout is 0 waits libetpan's global delay
+	   (5 minutes by default): bound that too. */
+	mailstream_network_delay.tv_sec = IMAP_SOURCE_TIMEOUT;
+	mailstream_network_delay.tv_usec = 0;
 
 	log_debug("mailbox %s: connecting to %s:%d (%s)", mb->name, mb->host,
 		  mb->port, mb->tls == CONFIG_TLS_TLS ? "TLS" :
@@ -567,6 +571,12 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 		return imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
 		    "connect to %s:%d failed", mb->host, mb->port);
 	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
+	/* Every read and write of the session, whatever libetpan's connect
+	   path did with imap_timeout. */
+	if (src->imap->imap_stream != NULL)
+		mailstream_low_set_timeout(
+		    mailstream_get_low(src->imap->imap_stream),
+		    IMAP_SOURCE_TIMEOUT);
 
 	if (mb->tls == CONFIG_TLS_STARTTLS && preauth)
 		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
