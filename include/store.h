@@ -152,6 +152,10 @@ void store_rollback_savepoint(struct store *store);
    power cut, until the next synced commit); TRUE: back to FULL. */
 int store_set_synced(struct store *store, gboolean full, char **error_r);
 
+/* How many WAL checkpoints the background checkpointer ran in this
+   process (store.c). */
+guint store_checkpoint_count(void);
+
 /* Add up to limit more messages (by id) to the full-text index, in a
    transaction of its own unless one is open; *count_r (may be NULL) gets
    how many were indexed.  The index trails ingest: see store.c. */
@@ -295,8 +299,11 @@ int store_outbox_due(struct store *store, gint64 now, int limit,
 int store_outbox_list(struct store *store, const char *status,
 		      GPtrArray **items_r, char **error_r);
 
-/* Mark an item sent (at now), retried later, or failed for good. */
-int store_outbox_mark_sent(struct store *store, gint64 id, gint64 now,
+/* Mark an item sent (at now), retried later, or failed for good.  A sent
+   mark never waits for another thread's transaction: it goes to a journal
+   that the next store_outbox_due() folds in (see store-outbox.c). */
+int store_outbox_mark_sent(struct store *store,
+			   const struct store_outbox_item *item, gint64 now,
 			   char **error_r);
 int store_outbox_mark_retry(struct store *store, gint64 id, int attempts,
 			    gint64 next_attempt, const char *error,

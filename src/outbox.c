@@ -81,7 +81,7 @@ outbox_record(struct outbox *outbox, const struct store_outbox_item *item,
 	int rc;
 
 	if (status == SMTP_OK) {
-		rc = store_outbox_mark_sent(outbox->store, item->id, now, &err);
+		rc = store_outbox_mark_sent(outbox->store, item, now, &err);
 		if (rc == 0)
 			log_info("ticket %" G_GINT64_FORMAT ": mail %"
 				 G_GINT64_FORMAT " sent to %s",

@@ -1,9 +1,184 @@
 /* The outbox: outgoing mail kept until the SMTP server accepted it. */
 #include "autodefs.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "store-private.h"
+
+/*
+ * The sent journal.
+ *
+ * A mail the SMTP server accepted must be marked sent before the next one
+ * goes out (a process killed in between sends at most that one mail
+ * again).  Marking it is a write to the database, and SQLite has one
+ * writer at a time: while ingest holds the write lock for a batch, a
+ * sender waiting for it sends nothing.  So when the lock is taken, the
+ * mark goes to a journal instead: DATABASE-sent, fixed records appended
+ * with one write(2), under flock(2) so that processes sharing the
+ * database do not interleave.  A write survives the process dying, as an
+ * unsynced commit does (PRAGMA synchronous = NORMAL, which the sender
+ * uses for its marks anyway).
+ *
+ * The journal is folded into the outbox (UPDATE ... status = 'sent', then
+ * the file truncated) before every read of due mail, by store_outbox_list()
+ * and on store_open() and store_close(): nothing that decides what to
+ * send sees a journalled mail as queued.  A record names the row by id
+ * and creation time, so a record left behind by a crash can never mark a
+ * different mail (a database restored from a backup reuses ids); a torn
+ * or foreign record fails its check and is ignored (at worst that mail is
+ * sent again: never lost).
+ */
+#define STORE_SENT_MAGIC G_GINT64_CONSTANT(0x746b7464734e5431)	/* "tktdsNT1" */
+
+struct store_sent_record {
+	gint64 id;
+	gint64 created;
+	gint64 sent;
+	gint64 check;		/* STORE_SENT_MAGIC ^ id ^ created ^ sent */
+};
+
+static gint64
+store_sent_check(const struct store_sent_record *r)
+{
+	return STORE_SENT_MAGIC ^ r->id ^ r->created ^ r->sent;
+}
+
+/* The journal's descriptor, opened (create: made) on first use; -1 when
+   there is none or it cannot be opened. */
+static int
+store_sent_fd(struct store *store, gboolean create)
+{
+	if (store->sent_fd >= 0 || store->sent_path == NULL)
+		return store->sent_fd;
+	store->sent_fd = open(store->sent_path, O_RDWR | O_APPEND | O_CLOEXEC |
+			      (create ? O_CREAT : 0), 0644);
+	if (store->sent_fd < 0 && errno != ENOENT)
+		log_warnx("database %s: cannot open %s: %s", store->path,
+			  store->sent_path, g_strerror(errno));
+	return store->sent_fd;
+}
+
+/* Append one record.  -1 if the journal cannot take it (the caller marks
+   the row directly). */
+static int
+store_sent_append(struct store *store, const struct store_outbox_item *item,
+		  gint64 now)
+{
+	struct store_sent_record rec = {
+		.id = item->id, .created = item->created, .sent = now,
+	};
+	int fd = store_sent_fd(store, TRUE);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	rec.check = store_sent_check(&rec);
+	if (flock(fd, LOCK_EX) < 0)
+		return -1;
+	/* a record torn by a failed write: cut it off first */
+	if (fstat(fd, &st) == 0 && st.st_size % sizeof rec != 0 &&
+	    ftruncate(fd, st.st_size - st.st_size % sizeof rec) < 0) {
+		flock(fd, LOCK_UN);
+		return -1;
+	}
+	n = write(fd, &rec, sizeof rec);
+	if (n >= 0 && (size_t)n != sizeof rec)
+		(void)ftruncate(fd, st.st_size - st.st_size % sizeof rec);
+	flock(fd, LOCK_UN);
+	if (n < 0 || (size_t)n != sizeof rec) {
+		log_warnx("database %s: cannot write %s: %s", store->path,
+			  store->sent_path,
+			  n < 0 ? g_strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_outbox_fold(struct store *store, char **error_r)
+{
+	struct store_sent_record recs[256];
+	sqlite3_stmt *stmt;
+	struct stat st;
+	off_t off = 0;
+	int fd = store_sent_fd(store, FALSE);
+	int applied = 0, ignored = 0;
+
+	/* inside a transaction the marks would be committed by someone
+	   else's COMMIT, after the journal was emptied */
+	if (fd < 0 || store_in_transaction(store))
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof recs[0])
+		return 0;
+	stmt = store_stmt(store, STORE_STMT_OUTBOX_FOLD,
+		"UPDATE outbox SET status = 'sent', sent = ?3, "
+		"attempts = attempts + 1, last_error = NULL "
+		"WHERE id = ?1 AND created = ?2 AND status = 'queued'", error_r);
+	if (stmt == NULL || store_begin(store, error_r) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) < 0) {
+		*error_r = g_strdup_printf("database %s: cannot lock %s: %s",
+					   store->path, store->sent_path,
+					   g_strerror(errno));
+		store_rollback(store);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, recs, sizeof recs, off);
+
+		if (n < 0) {
+			*error_r = g_strdup_printf("database %s: cannot read "
+						   "%s: %s", store->path,
+						   store->sent_path,
+						   g_strerror(errno));
+			goto fail;
+		}
+		n -= n % (ssize_t)sizeof recs[0];
+		if (n == 0)
+			break;
+		off += n;
+		for (size_t i = 0; i < (size_t)n / sizeof recs[0]; i++) {
+			if (recs[i].check != store_sent_check(&recs[i])) {
+				ignored++;
+				continue;
+			}
+			sqlite3_bind_int64(stmt, 1, recs[i].id);
+			sqlite3_bind_int64(stmt, 2, recs[i].created);
+			sqlite3_bind_int64(stmt, 3, recs[i].sent);
+			if (store_step(store, stmt, "mark mail sent",
+				       error_r) < 0)
+				goto fail;
+			applied += sqlite3_changes(store->db);
+		}
+	}
+	if (store_commit(store, error_r) < 0) {
+		flock(fd, LOCK_UN);
+		return -1;
+	}
+	/* a crash before this folds the same records again: they match
+	   no queued row any more */
+	if (ftruncate(fd, 0) < 0)
+		log_warnx("database %s: cannot empty %s: %s", store->path,
+			  store->sent_path, g_strerror(errno));
+	flock(fd, LOCK_UN);
+	if (ignored > 0)
+		log_warnx("database %s: %d damaged record(s) in %s ignored",
+			  store->path, ignored, store->sent_path);
+	log_debug("database %s: %d sent mark(s) folded from %s", store->path,
+		  applied, store->sent_path);
+	return 0;
+fail:
+	flock(fd, LOCK_UN);
+	store_rollback(store);
+	return -1;
+}
 
 void
 store_outbox_item_free(struct store_outbox_item *item)
@@ -82,14 +257,18 @@ int
 store_outbox_due(struct store *store, gint64 now, int limit,
 		 GPtrArray **items_r, char **error_r)
 {
-	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_DUE,
+	sqlite3_stmt *stmt;
+	GPtrArray *items;
+	int rc;
+
+	/* journalled mails were sent: never hand them out again */
+	if (store_outbox_fold(store, error_r) < 0)
+		return -1;
+	stmt = store_stmt(store, STORE_STMT_OUTBOX_DUE,
 		"SELECT " STORE_OUTBOX_COLUMNS ", m.raw FROM outbox o "
 		"JOIN messages m ON m.id = o.message_row "
 		"WHERE o.status = 'queued' AND o.next_attempt <= ?1 "
 		"ORDER BY o.next_attempt, o.id LIMIT ?2", error_r);
-	GPtrArray *items;
-	int rc;
-
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, now);
@@ -115,8 +294,13 @@ store_outbox_list(struct store *store, const char *status,
 {
 	sqlite3_stmt *stmt;
 	GPtrArray *items;
+	char *err = NULL;
 	int rc;
 
+	if (store_outbox_fold(store, &err) < 0) {
+		log_warnx("%s", err);
+		g_free(err);
+	}
 	if (sqlite3_prepare_v2(store->db,
 		"SELECT " STORE_OUTBOX_COLUMNS " FROM outbox o "
 		"WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id DESC",
@@ -139,7 +323,8 @@ store_outbox_list(struct store *store, const char *status,
 }
 
 int
-store_outbox_mark_sent(struct store *store, gint64 id, gint64 now,
+store_outbox_mark_sent(struct store *store,
+		       const struct store_outbox_item *item, gint64 now,
 		       char **error_r)
 {
 	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_OUTBOX_SENT,
@@ -149,7 +334,11 @@ store_outbox_mark_sent(struct store *store, gint64 id, gint64 now,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
+	/* another thread writes: journal it rather than wait (above) */
+	if (store->sent_path != NULL && !store_writer_try_enter(store) &&
+	    store_sent_append(store, item, now) == 0)
+		return 0;
+	sqlite3_bind_int64(stmt, 1, item->id);
 	sqlite3_bind_int64(stmt, 2, now);
 	return store_step(store, stmt, "mark mail sent", error_r);
 }

@@ -63,6 +63,7 @@ enum store_stmt {
 	STORE_STMT_MESSAGE_KIND,
 	STORE_STMT_AUTO_COUNT,
 	STORE_STMT_OUTBOX_BOUNCED,
+	STORE_STMT_OUTBOX_FOLD,
 	STORE_STMT_COUNT
 };
 
@@ -71,7 +72,18 @@ struct store {
 	char *path;
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	gboolean writer;	/* holds the process's writer mutex */
+	char *sent_path;	/* the sent journal (store-outbox.c), or NULL
+				   for a database that is not a plain file */
+	int sent_fd;		/* open on sent_path, or -1 */
 };
+
+/* Take the process's writer mutex if no other thread holds it; TRUE if
+   store holds it now. */
+gboolean store_writer_try_enter(struct store *store);
+
+/* Fold the sent journal into the outbox (store-outbox.c); called on open
+   and close.  Quiet when there is no journal. */
+int store_outbox_fold(struct store *store, char **error_r);
 
 /* Take the process's writer mutex for store (once; recursive across the
    connections of one thread). */

@@ -98,7 +98,7 @@ test_store_outbox(void)
 	item = items->pdata[0];
 	g_assert_cmpint(item->attempts, ==, 1);
 	g_assert_cmpstr(item->last_error, ==, "down");
-	g_assert_cmpint(store_outbox_mark_sent(s, item->id, now, &error), ==,
+	g_assert_cmpint(store_outbox_mark_sent(s, item, now, &error), ==,
 			0);
 	g_ptr_array_unref(items);
 	g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items, &error),
@@ -116,6 +116,253 @@ test_store_outbox(void)
 	g_free(error);
 	message_free(msg);
 	store_close(s);
+	g_free(path);
+	g_free(dir);
+}
+
+/* Queue n outgoing mails (each on a ticket of its own) in s. */
+static void
+queue_mails(struct store *s, int n)
+{
+	char *error = NULL;
+
+	g_assert_cmpint(store_begin(s, &error), ==, 0);
+	for (int i = 0; i < n; i++) {
+		char *mail = g_strdup_printf(
+			"From: support@example.com\r\nTo: a%d@example.net\r\n"
+			"Message-ID: <q%d.%p@example.com>\r\nSubject: hi\r\n"
+			"\r\nbody\r\n", i, i, (void *)s);
+		struct message *msg = message_parse(mail, strlen(mail));
+		struct store_ticket t = { .mailbox = (char *)"support",
+					  .subject = (char *)"hi",
+					  .requester = (char *)"a@example.net" };
+		struct store_message_meta meta = { .mailbox = "support",
+						   .direction = "out",
+						   .kind = "auto",
+						   .thread_by = "new" };
+		const char *rcpt[] = { "a@example.net", NULL };
+		gint64 tid, row;
+
+		g_assert_cmpint(store_ticket_insert(s, &t, &tid, &error), ==,
+				0);
+		meta.ticket_id = tid;
+		g_assert_cmpint(store_message_insert(s, msg, &meta, &row,
+						     &error), ==, 0);
+		g_assert_cmpint(store_outbox_insert(s, tid, row,
+						    "support@example.com",
+						    rcpt, &error), ==, 0);
+		message_free(msg);
+		g_free(mail);
+	}
+	g_assert_cmpint(store_commit(s, &error), ==, 0);
+}
+
+static guint
+outbox_count(struct store *s, const char *status)
+{
+	GPtrArray *items;
+	char *error = NULL;
+	guint n;
+
+	g_assert_cmpint(store_outbox_list(s, status, &items, &error), ==, 0);
+	n = items->len;
+	g_ptr_array_unref(items);
+	return n;
+}
+
+static goffset
+file_size(const char *path)
+{
+	GStatBuf st;
+
+	return g_stat(path, &st) == 0 ? (goffset)st.st_size : -1;
+}
+
+/* Holds another connection's write transaction open until told. */
+struct holder {
+	const char *path;
+	GMutex lock;
+	GCond cond;
+	int state;		/* 0 start, 1 holding, 2 release, 3 done */
+};
+
+static gpointer
+holder_run(gpointer data)
+{
+	struct holder *h = data;
+	char *error = NULL;
+	struct store *s = store_open(h->path, &error);
+
+	g_assert_nonnull(s);
+	g_assert_cmpint(store_begin(s, &error), ==, 0);
+	g_mutex_lock(&h->lock);
+	h->state = 1;
+	g_cond_broadcast(&h->cond);
+	while (h->state != 2)
+		g_cond_wait(&h->cond, &h->lock);
+	g_mutex_unlock(&h->lock);
+	g_assert_cmpint(store_commit(s, &error), ==, 0);
+	store_close(s);
+	return NULL;
+}
+
+/* A sent mark does not wait while another thread holds the write lock:
+   it is journalled, and the journal is folded in before the outbox is
+   read again, so the mail is never handed out twice. */
+static void
+test_store_sent_journal(void)
+{
+	char *dir, *path = tmp_db(&dir), *error = NULL;
+	char *jpath = g_strconcat(path, "-sent", NULL);
+	struct store *s = store_open(path, &error);
+	struct holder h = { .path = path };
+	GPtrArray *items;
+	GThread *thread;
+
+	g_assert_nonnull(s);
+	queue_mails(s, 3);
+	g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items, &error),
+			==, 0);
+	g_assert_cmpuint(items->len, ==, 3);
+
+	/* uncontended: straight into the outbox */
+	g_assert_cmpint(store_outbox_mark_sent(s, items->pdata[0], 100,
+					       &error), ==, 0);
+	g_assert_cmpuint(outbox_count(s, "sent"), ==, 1);
+
+	g_mutex_init(&h.lock);
+	g_cond_init(&h.cond);
+	thread = g_thread_new("holder", holder_run, &h);
+	g_mutex_lock(&h.lock);
+	while (h.state != 1)
+		g_cond_wait(&h.cond, &h.lock);
+	g_mutex_unlock(&h.lock);
+	/* contended: journalled at once, the row still queued */
+	g_assert_cmpint(store_outbox_mark_sent(s, items->pdata[1], 101,
+					       &error), ==, 0);
+	g_assert_cmpint(file_size(jpath), ==, 32);
+	g_mutex_lock(&h.lock);
+	h.state = 2;
+	g_cond_broadcast(&h.cond);
+	g_mutex_unlock(&h.lock);
+	g_thread_join(thread);
+	g_ptr_array_unref(items);
+
+	/* folded before the next read: only the third is due */
+	g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items, &error),
+			==, 0);
+	g_assert_cmpuint(items->len, ==, 1);
+	g_assert_cmpint(file_size(jpath), ==, 0);
+	g_assert_cmpuint(outbox_count(s, "sent"), ==, 2);
+	g_ptr_array_unref(items);
+	g_assert_cmpint(store_outbox_list(s, "sent", &items, &error), ==, 0);
+	g_assert_cmpint(((struct store_outbox_item *)items->pdata[0])->attempts,
+			==, 1);
+	g_ptr_array_unref(items);
+	store_close(s);
+	g_mutex_clear(&h.lock);
+	g_cond_clear(&h.cond);
+	g_free(jpath);
+	g_free(path);
+	g_free(dir);
+}
+
+/* A journal left by a process that died is folded in on open; records
+   that do not match their row, or are damaged, are ignored. */
+static void
+test_store_sent_journal_recovery(void)
+{
+	char *dir, *path = tmp_db(&dir), *error = NULL;
+	char *jpath = g_strconcat(path, "-sent", NULL);
+	struct store *s = store_open(path, &error);
+	struct store_outbox_item *a, *b, *c;
+	GPtrArray *items;
+	GString *j = g_string_new(NULL);
+	gint64 rec[4], a_id;
+
+	g_assert_nonnull(s);
+	queue_mails(s, 3);
+	g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items, &error),
+			==, 0);
+	g_assert_cmpuint(items->len, ==, 3);
+	a = items->pdata[0];
+	b = items->pdata[1];
+	c = items->pdata[2];
+	a_id = a->id;
+	store_close(s);
+
+	/* the record format of store-outbox.c: id, created, sent, check */
+#define SENT_MAGIC G_GINT64_CONSTANT(0x746b7464734e5431)
+	rec[0] = a->id; rec[1] = a->created; rec[2] = 1234;
+	rec[3] = SENT_MAGIC ^ rec[0] ^ rec[1] ^ rec[2];
+	g_string_append_len(j, (const char *)rec, sizeof rec);
+	/* b: another row's creation time (a restored database) */
+	rec[0] = b->id; rec[1] = b->created + 1; rec[2] = 1234;
+	rec[3] = SENT_MAGIC ^ rec[0] ^ rec[1] ^ rec[2];
+	g_string_append_len(j, (const char *)rec, sizeof rec);
+	/* c: damaged check, then a torn record */
+	rec[0] = c->id; rec[1] = c->created; rec[2] = 1234; rec[3] = 0;
+	g_string_append_len(j, (const char *)rec, sizeof rec);
+	g_string_append_len(j, (const char *)rec, 11);
+	g_assert_true(g_file_set_contents(jpath, j->str, (gssize)j->len,
+					  NULL));
+	g_ptr_array_unref(items);
+
+	s = store_open(path, &error);
+	g_assert_nonnull(s);
+	g_assert_cmpint(file_size(jpath), ==, 0);
+	g_assert_cmpuint(outbox_count(s, "sent"), ==, 1);
+	g_assert_cmpuint(outbox_count(s, "queued"), ==, 2);
+	g_assert_cmpint(store_outbox_list(s, "sent", &items, &error), ==, 0);
+	g_assert_cmpint(((struct store_outbox_item *)items->pdata[0])->id, ==,
+			a_id);
+	g_ptr_array_unref(items);
+	store_close(s);
+	g_string_free(j, TRUE);
+	g_free(jpath);
+	g_free(path);
+	g_free(dir);
+}
+
+/* Commits that grow the WAL past 1,000 pages hand the checkpoint to the
+   background thread. */
+static void
+test_store_checkpointer(void)
+{
+	char *dir, *path = tmp_db(&dir), *error = NULL;
+	struct store *s = store_open(path, &error);
+	GString *body = g_string_new(NULL);
+	guint before = store_checkpoint_count();
+
+	g_assert_nonnull(s);
+	for (int i = 0; i < 1500; i++)
+		g_string_append_printf(body, "line %d of a long body, padded "
+				       "out to about seventy characters\r\n",
+				       i);
+	for (int i = 0; i < 60; i++) {
+		char *mail = g_strdup_printf(
+			"From: a@example.net\r\nTo: support@example.com\r\n"
+			"Message-ID: <big%d@example.net>\r\nSubject: big\r\n"
+			"\r\n%s", i, body->str);
+		struct message *msg = message_parse(mail, strlen(mail));
+		struct store_message_meta meta = { .mailbox = "support",
+						   .direction = "in",
+						   .kind = "customer",
+						   .thread_by = "new" };
+		gint64 row;
+
+		g_assert_cmpint(store_begin(s, &error), ==, 0);
+		g_assert_cmpint(store_message_insert(s, msg, &meta, &row,
+						     &error), ==, 0);
+		g_assert_cmpint(store_commit(s, &error), ==, 0);
+		message_free(msg);
+		g_free(mail);
+	}
+	for (int i = 0; i < 1000 && store_checkpoint_count() == before; i++)
+		g_usleep(10000);
+	g_assert_cmpuint(store_checkpoint_count(), >, before);
+	store_close(s);
+	g_string_free(body, TRUE);
 	g_free(path);
 	g_free(dir);
 }
@@ -223,6 +470,10 @@ main(int argc, char **argv)
 	message_library_init();
 	g_test_add_func("/store/reopen", test_store_reopen);
 	g_test_add_func("/store/outbox", test_store_outbox);
+	g_test_add_func("/store/sent-journal", test_store_sent_journal);
+	g_test_add_func("/store/sent-journal-recovery",
+			test_store_sent_journal_recovery);
+	g_test_add_func("/store/checkpointer", test_store_checkpointer);
 	g_test_add_func("/store/ingest", test_store_ingest);
 	return g_test_run();
 }
