@@ -75,6 +75,8 @@ struct store {
 	char *sent_path;	/* the sent journal (store-outbox.c), or NULL
 				   for a database that is not a plain file */
 	int sent_fd;		/* open on sent_path, or -1 */
+	int ckpt_asked;		/* WAL pages when a checkpoint was last asked
+				   for (store.c) */
 };
 
 /* Take the process's writer mutex if no other thread holds it; TRUE if

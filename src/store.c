@@ -410,16 +410,22 @@ store_checkpointer(gpointer data)
 		   replaced since the last one */
 		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 				    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
-			int rc;
+			int rc, copied = 0;
 
 			sqlite3_busy_timeout(db, 0);
-			rc = sqlite3_wal_checkpoint_v2(db, NULL,
-						       SQLITE_CHECKPOINT_PASSIVE,
-						       NULL, NULL);
+			/* a read first: a new connection does not know the
+			   database is in WAL mode until it has looked */
+			rc = sqlite3_exec(db, "SELECT 1 FROM sqlite_schema "
+					  "LIMIT 1", NULL, NULL, NULL);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_wal_checkpoint_v2(db, NULL,
+					SQLITE_CHECKPOINT_PASSIVE, NULL,
+					&copied);
 			if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 				log_warnx("database %s: checkpoint: %s", path,
 					  sqlite3_errmsg(db));
-			g_atomic_int_inc(&store_ckpt.done);
+			if (copied > 0)
+				g_atomic_int_inc(&store_ckpt.done);
 		}
 		sqlite3_close(db);
 		g_free(path);
@@ -434,23 +440,37 @@ store_wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 {
 	struct store *store = ctx;
 
-	if (pages >= 4 * STORE_CHECKPOINT_PAGES) {
-		/* the checkpointer is behind: do it here */
+	if (pages < STORE_CHECKPOINT_PAGES)
+		return SQLITE_OK;
+	/* The WAL starts over only at a write transaction that finds every
+	   frame copied, which a checkpointer racing a busy writer seldom
+	   leaves it: so past twice the size the writer finishes the job
+	   itself, between its transactions, with little left to copy. */
+	if (pages >= 2 * STORE_CHECKPOINT_PAGES &&
+	    (pages >= 8 * STORE_CHECKPOINT_PAGES ||
+	     g_mutex_trylock(&store_ckpt.running))) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
-	} else if (pages >= STORE_CHECKPOINT_PAGES) {
-		g_mutex_lock(&store_ckpt.lock);
-		if (store_ckpt.thread == NULL) {
-			store_ckpt.pending = g_hash_table_new_full(
-				g_str_hash, g_str_equal, g_free, NULL);
-			store_ckpt.thread = g_thread_new("checkpoint",
-							 store_checkpointer,
-							 NULL);
-		}
-		g_hash_table_add(store_ckpt.pending, g_strdup(store->path));
-		g_cond_signal(&store_ckpt.cond);
-		g_mutex_unlock(&store_ckpt.lock);
+		if (pages < 8 * STORE_CHECKPOINT_PAGES)
+			g_mutex_unlock(&store_ckpt.running);
+		return SQLITE_OK;
 	}
+	/* again only once the WAL has grown by a quarter of that: every
+	   pass syncs the database file */
+	if (pages < store->ckpt_asked + STORE_CHECKPOINT_PAGES / 4 &&
+	    pages >= store->ckpt_asked)
+		return SQLITE_OK;
+	store->ckpt_asked = pages;
+	g_mutex_lock(&store_ckpt.lock);
+	if (store_ckpt.thread == NULL) {
+		store_ckpt.pending = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, NULL);
+		store_ckpt.thread = g_thread_new("checkpoint",
+						 store_checkpointer, NULL);
+	}
+	g_hash_table_add(store_ckpt.pending, g_strdup(store->path));
+	g_cond_signal(&store_ckpt.cond);
+	g_mutex_unlock(&store_ckpt.lock);
 	return SQLITE_OK;
 }
 
