@@ -43,6 +43,11 @@ char *compose_message_id(const char *domain);
 GBytes *compose_build(const struct compose_mail *mail,
 		      const char *message_id, gint64 date);
 
+/* The same, always through GMime's object tree (compose_build() writes a
+   plain text mail directly); for tests that compare the two. */
+GBytes *compose_build_mime(const struct compose_mail *mail,
+			   const char *message_id, gint64 date);
+
 /* Return the struct message that message_parse() would make of raw, the
    bytes compose_build(mail, message_id, date) returned, without parsing
    them again where it can (new, free with message_free(); it holds a

@@ -40,8 +40,12 @@ static GMimePart *
 compose_text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+	/* GMime writes a lone CR as it is: no bare CR on the wire */
+	char *t = g_strdup(text != NULL ? text : "");
 
-	g_mime_text_part_set_text(part, text != NULL ? text : "");
+	message_text_normalise_newlines(t);
+	g_mime_text_part_set_text(part, t);
+	g_free(t);
 	/* set_text picks the charset; make the encoding safe for any
 	   transport: quoted-printable or base64 as GMime judges best */
 	g_mime_part_set_content_encoding(
@@ -126,9 +130,334 @@ compose_local_time(gint64 date)
 	return dt;
 }
 
+/* ---- plain text mail without the object tree ---- */
+
+/*
+ * Most mail ticketd sends (acknowledgements, relays of plain replies) is
+ * one text/plain part.  Building a GMimeMessage for it, only to write it
+ * out and free it, was a quarter of the time of storing an incoming mail;
+ * compose_build_plain() writes the same mail directly, with the same GMime
+ * calls for what needs care (addresses, RFC 2047 words, folding, dates,
+ * quoted-printable and base64).  tests/unit/test-compose.c checks that both
+ * ways parse to the same message.
+ */
+
+static const GMimeFormatOptions *
+compose_format_dos(void)
+{
+	static GMimeFormatOptions *fmt;
+
+	if (g_once_init_enter(&fmt)) {
+		GMimeFormatOptions *f = g_mime_format_options_new();
+
+		g_mime_format_options_set_newline_format(f,
+			GMIME_NEWLINE_FORMAT_DOS);
+		g_once_init_leave(&fmt, f);
+	}
+	return fmt;
+}
+
+/* Append len bytes of s with every line end made CRLF. */
+static void
+compose_put_crlf(GString *out, const char *s, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			g_string_append(out, "\r\n");
+			if (i + 1 < len && s[i + 1] == '\n')
+				i++;
+		} else if (s[i] == '\n') {
+			g_string_append(out, "\r\n");
+		} else {
+			g_string_append_c(out, s[i]);
+		}
+	}
+}
+
+/* field: the mailboxes, encoded and folded by GMime. */
+static void
+compose_put_mailboxes(GString *out, const char *field,
+		      const char *name, const char *addr,
+		      const GPtrArray *more)
+{
+	InternetAddressList *list = internet_address_list_new();
+	GString *line = g_string_new(field);
+
+	if (addr != NULL) {
+		char *n = compose_header_value(name);
+		char *a = compose_header_value(addr);
+		InternetAddress *ia = internet_address_mailbox_new(n, a);
+
+		internet_address_list_add(list, ia);
+		g_object_unref(ia);
+		g_free(n);
+		g_free(a);
+	}
+	for (guint i = 0; more != NULL && i < more->len; i++) {
+		const struct message_address *m = more->pdata[i];
+		char *n = compose_header_value(m->name);
+		char *a = compose_header_value(m->addr);
+		InternetAddress *ia = internet_address_mailbox_new(n, a);
+
+		internet_address_list_add(list, ia);
+		g_object_unref(ia);
+		g_free(n);
+		g_free(a);
+	}
+	if (internet_address_list_length(list) > 0) {
+		g_string_append(line, ": ");
+		internet_address_list_encode(list,
+			(GMimeFormatOptions *)compose_format_dos(), line);
+		g_string_append_len(out, line->str, (gssize)line->len);
+	}
+	g_string_free(line, TRUE);
+	g_object_unref(list);
+}
+
+/* An unstructured header: RFC 2047 words where needed, folded. */
+static void
+compose_put_text(GString *out, const char *field, const char *value)
+{
+	GMimeFormatOptions *fmt = (GMimeFormatOptions *)compose_format_dos();
+	char *v = compose_header_value(value);
+	char *enc = g_mime_utils_header_encode_text(fmt, v, "utf-8");
+	char *line = g_strconcat(field, ": ", enc, NULL);
+	char *folded = g_mime_utils_unstructured_header_fold(NULL, fmt, line);
+	gsize n = strlen(folded);
+
+	compose_put_crlf(out, folded, n);
+	if (n == 0 || (folded[n - 1] != '\n' && folded[n - 1] != '\r'))
+		g_string_append(out, "\r\n");
+	g_free(folded);
+	g_free(line);
+	g_free(enc);
+	g_free(v);
+}
+
+/* A list of message ids, folded between them. */
+static void
+compose_put_ids(GString *out, const char *field, const char *const *ids,
+		guint n)
+{
+	gsize col = strlen(field) + 1;
+
+	g_string_append_printf(out, "%s:", field);
+	for (guint i = 0; i < n; i++) {
+		char *id = compose_header_value(ids[i]);
+		gsize w = strlen(id) + 3;
+
+		if (i > 0 && col + w > 78) {
+			g_string_append(out, "\r\n");
+			col = 0;
+		}
+		g_string_append_printf(out, " <%s>", id);
+		col += w;
+		g_free(id);
+	}
+	g_string_append(out, "\r\n");
+}
+
+/* Is name a header field name (RFC 5322 ftext) that GMime would write
+   as it is? */
+static gboolean
+compose_field_name_ok(const char *name)
+{
+	if (*name == '\0')
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p++)
+		if ((unsigned char)*p < 33 || (unsigned char)*p > 126 ||
+		    *p == ':')
+			return FALSE;
+	return TRUE;
+}
+
+/* The body as g_mime_text_part_set_text() makes it: charset us-ascii,
+   iso-8859-1 (the text converted) when every character fits, else utf-8.
+   Then 7bit when it is ASCII with lines of at
+   most 998 bytes, else quoted-printable, or base64 when more than about a
+   sixth of it is 8-bit (GMime's rule). */
+static void
+compose_put_body(GString *out, const char *utf8)
+{
+	GString *text = g_string_new(NULL);
+	GMimeContentEncoding enc;
+	GMimeFilter *best;
+	GMimeCharset mask;
+	GMimeEncoding st;
+	const char *charset;
+	char *buf;
+	gsize n;
+
+	g_mime_charset_init(&mask);
+	g_mime_charset_step(&mask, utf8, strlen(utf8));
+	if (mask.level == 1) {
+		charset = "iso-8859-1";
+		for (const char *p = utf8; *p != '\0'; p = g_utf8_next_char(p))
+			g_string_append_c(text,
+				(char)(guchar)g_utf8_get_char(p));
+	} else {
+		charset = mask.level == 0 ? "us-ascii" : "utf-8";
+		g_string_append(text, utf8);
+	}
+	/* GMime's own decision, as g_mime_part_get_best_content_encoding()
+	   makes it */
+	best = g_mime_filter_best_new(GMIME_FILTER_BEST_ENCODING);
+	{
+		char *o;
+		size_t olen, opre;
+
+		g_mime_filter_complete(best, text->str, text->len, 0, &o,
+				       &olen, &opre);
+	}
+	enc = g_mime_filter_best_encoding(GMIME_FILTER_BEST(best),
+					  GMIME_ENCODING_CONSTRAINT_7BIT);
+	g_object_unref(best);
+	if (enc == GMIME_CONTENT_ENCODING_DEFAULT)
+		enc = GMIME_CONTENT_ENCODING_7BIT;
+	g_string_append_printf(out, "MIME-Version: 1.0\r\n"
+			       "Content-Type: text/plain; charset=%s\r\n"
+			       "Content-Transfer-Encoding: %s\r\n\r\n",
+			       charset, g_mime_content_encoding_to_string(enc));
+	if (enc == GMIME_CONTENT_ENCODING_7BIT) {
+		compose_put_crlf(out, text->str, text->len);
+		goto end;
+	}
+	{
+		/* base64: the text in canonical form, CRLF line ends;
+		   quoted-printable: LF, which the encoder keeps as hard
+		   breaks (made CRLF below) */
+		GString *canon = g_string_sized_new(text->len + 64);
+
+		if (enc == GMIME_CONTENT_ENCODING_BASE64) {
+			compose_put_crlf(canon, text->str, text->len);
+		} else {
+			for (gsize i = 0; i < text->len; i++) {
+				if (text->str[i] != '\r') {
+					g_string_append_c(canon, text->str[i]);
+					continue;
+				}
+				g_string_append_c(canon, '\n');
+				if (i + 1 < text->len &&
+				    text->str[i + 1] == '\n')
+					i++;
+			}
+		}
+		g_mime_encoding_init_encode(&st, enc);
+		buf = g_malloc(g_mime_encoding_outlen(&st, canon->len) + 4);
+		n = g_mime_encoding_flush(&st, canon->str, canon->len, buf);
+		g_string_free(canon, TRUE);
+	}
+	compose_put_crlf(out, buf, n);
+	g_free(buf);
+end:
+	/* the part ends with a line end, as GMime's writer ends it */
+	if (text->len > 0 && out->str[out->len - 1] != '\n')
+		g_string_append(out, "\r\n");
+	g_string_free(text, TRUE);
+}
+
+/* The fields compose_build_plain() writes itself. */
+static const char *const compose_own_fields[] = {
+	"From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-Id",
+	"In-Reply-To", "References", "Auto-Submitted", "MIME-Version",
+	"Content-Type", "Content-Transfer-Encoding", NULL,
+};
+
+/* NULL when mail is not one plain text part, or has extra headers that
+   are malformed, repeated or name one of compose_own_fields:
+   compose_build() then builds it with GMime's objects. */
+static GBytes *
+compose_build_plain(const struct compose_mail *mail, const char *message_id,
+		    gint64 date)
+{
+	const char *text = mail->text != NULL ? mail->text : "";
+	GString *out;
+	GDateTime *dt;
+
+	if (mail->html != NULL ||
+	    (mail->attachments != NULL && mail->attachments->len > 0) ||
+	    !g_utf8_validate(text, -1, NULL))
+		return NULL;
+	for (guint i = 0; mail->headers != NULL && i < mail->headers->len;
+	     i++) {
+		const char *hline = mail->headers->pdata[i];
+		const char *colon = strchr(hline, ':');
+		char *hname;
+		gboolean ok;
+
+		if (colon == NULL || colon == hline)
+			continue;
+		hname = g_strstrip(g_strndup(hline, (gsize)(colon - hline)));
+		ok = compose_field_name_ok(hname);
+		/* GMime's set_header() replaces a header of the same name:
+		   leave that to it */
+		for (guint k = 0; ok && k < i; k++) {
+			const char *prev = mail->headers->pdata[k];
+
+			if (g_ascii_strncasecmp(prev, hname, strlen(hname))
+			    == 0 && (prev[strlen(hname)] == ':' ||
+				     g_ascii_isspace(prev[strlen(hname)])))
+				ok = FALSE;
+		}
+		for (guint k = 0; ok && compose_own_fields[k] != NULL; k++)
+			if (g_ascii_strcasecmp(compose_own_fields[k],
+					       hname) == 0)
+				ok = FALSE;
+		g_free(hname);
+		if (!ok)
+			return NULL;
+	}
+
+	out = g_string_sized_new(1024 + strlen(text) * 4 / 3);
+	compose_put_mailboxes(out, "From", mail->from_name, mail->from_addr,
+			      NULL);
+	compose_put_mailboxes(out, "To", mail->to_name, mail->to_addr,
+			      mail->to_more);
+	compose_put_mailboxes(out, "Cc", NULL, NULL, mail->cc);
+	if (mail->reply_to != NULL)
+		compose_put_mailboxes(out, "Reply-To", NULL, mail->reply_to,
+				      NULL);
+	compose_put_text(out, "Subject", mail->subject);
+	dt = compose_local_time(date);
+	if (dt != NULL) {	/* NULL: beyond year 9999 */
+		char *d = g_mime_utils_header_format_date(dt);
+
+		g_string_append_printf(out, "Date: %s\r\n", d);
+		g_free(d);
+		g_date_time_unref(dt);
+	}
+	compose_put_ids(out, "Message-Id", &message_id, 1);
+	if (mail->in_reply_to != NULL && *mail->in_reply_to != '\0')
+		compose_put_ids(out, "In-Reply-To", &mail->in_reply_to, 1);
+	if (mail->references != NULL && mail->references->len > 0)
+		compose_put_ids(out, "References",
+				(const char *const *)mail->references->pdata,
+				mail->references->len);
+	if (mail->auto_submitted != NULL)
+		compose_put_text(out, "Auto-Submitted", mail->auto_submitted);
+	for (guint i = 0; mail->headers != NULL && i < mail->headers->len;
+	     i++) {
+		const char *hline = mail->headers->pdata[i];
+		const char *colon = strchr(hline, ':');
+		char *hname;
+
+		if (colon == NULL || colon == hline)
+			continue;
+		hname = g_strstrip(g_strndup(hline, (gsize)(colon - hline)));
+		compose_put_text(out, hname, colon + 1);
+		g_free(hname);
+	}
+	compose_put_body(out, text);
+	{
+		gsize n = out->len;
+
+		return g_bytes_new_take(g_string_free(out, FALSE), n);
+	}
+}
+
 GBytes *
-compose_build(const struct compose_mail *mail, const char *message_id,
-	      gint64 date)
+compose_build_mime(const struct compose_mail *mail, const char *message_id,
+		   gint64 date)
 {
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	GMimeObject *obj = GMIME_OBJECT(msg);
@@ -252,6 +581,15 @@ compose_build(const struct compose_mail *mail, const char *message_id,
 	g_mime_format_options_free(fmt);
 	g_object_unref(msg);
 	return g_byte_array_free_to_bytes(buf);
+}
+
+GBytes *
+compose_build(const struct compose_mail *mail, const char *message_id,
+	      gint64 date)
+{
+	GBytes *raw = compose_build_plain(mail, message_id, date);
+
+	return raw != NULL ? raw : compose_build_mime(mail, message_id, date);
 }
 
 /* ---- what message_parse() makes of our mail, without parsing it ---- */

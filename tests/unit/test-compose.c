@@ -143,6 +143,58 @@ compare(const char *label, const struct message *fast,
 	return fast->x_loop == NULL;
 }
 
+/* What any mail we send must be on the wire: CRLF line ends, lines of at
+   most 998 bytes, 7-bit but for addresses and the message ids of a
+   customer's mail echoed back (a non-ASCII local part or id can only go
+   as UTF-8: RFC 6532). */
+static void
+check_wire(const char *label, const char *data, gsize len)
+{
+	gsize line = 0;
+	gboolean in_body = FALSE, id_header = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (line == 0 && !in_body) {
+			if (c == '\r')
+				in_body = TRUE;
+			else if (c != ' ' && c != '\t')
+				id_header =
+				    g_ascii_strncasecmp(data + i, "From:", 5) == 0 ||
+				    g_ascii_strncasecmp(data + i, "To:", 3) == 0 ||
+				    g_ascii_strncasecmp(data + i, "Cc:", 3) == 0 ||
+				    g_ascii_strncasecmp(data + i, "Reply-To:", 9) == 0 ||
+				    g_ascii_strncasecmp(data + i, "In-Reply-To:", 12) == 0 ||
+				    g_ascii_strncasecmp(data + i, "References:", 11) == 0;
+		}
+		if (c == 0 || (c >= 0x80 && (in_body || !id_header))) {
+			g_test_message("%s: byte 0x%02x at %zu in \"%.*s\"",
+				       label, c, i, (int)MIN(line, 60),
+				       data + i - line);
+			g_test_fail();
+			return;
+		}
+		if (c == '\n' && (i == 0 || data[i - 1] != '\r')) {
+			g_test_message("%s: bare LF at %zu", label, i);
+			g_test_fail();
+			return;
+		}
+		if (c == '\r' && (i + 1 >= len || data[i + 1] != '\n')) {
+			g_test_message("%s: bare CR at %zu", label, i);
+			g_test_fail();
+			return;
+		}
+		line = c == '\n' ? 0 : line + 1;
+		if (line > 999) {
+			g_test_message("%s: line longer than 998 at %zu", label,
+				       i);
+			g_test_fail();
+			return;
+		}
+	}
+}
+
 /* Build mail, then compare compose_message() with message_parse() of the
    bytes.  Returns whether compose_message() took its own way. */
 static gboolean
@@ -158,6 +210,28 @@ check_mail(const char *label, const struct compose_mail *mail,
 
 	g_assert_true(fast->raw == raw);	/* referenced, not copied */
 	own = compare(label, fast, parsed);
+	check_wire(label, data, len);
+	/* the plain text mail compose_build() writes itself parses as the
+	   one GMime's objects write */
+	{
+		GBytes *mime = compose_build_mime(mail, message_id, date);
+		gsize mlen;
+		gconstpointer mdata = g_bytes_get_data(mime, &mlen);
+		struct message *viamime = message_parse(mdata, mlen);
+		char *l = g_strdup_printf("%s (direct vs GMime objects)",
+					  label);
+
+		GBytes *own_raw = viamime->raw;
+
+		check_wire(l, mdata, mlen);
+		/* every field but the bytes themselves */
+		viamime->raw = parsed->raw;
+		compare(l, parsed, viamime);
+		viamime->raw = own_raw;
+		message_free(viamime);
+		g_bytes_unref(mime);
+		g_free(l);
+	}
 	message_free(fast);
 	message_free(parsed);
 	g_bytes_unref(raw);
