@@ -40,4 +40,8 @@ void message_address_list_collect(InternetAddressList *list, GPtrArray *out,
    reference to raw. */
 struct message *message_new_empty(GBytes *raw);
 
+/* Keep the iconv module of the charset named by len bytes at charset
+   loaded for the life of the process (message-charset.c). */
+void message_charset_pin(const char *charset, size_t len);
+
 #endif

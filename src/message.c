@@ -1408,6 +1408,46 @@ message_new_empty(GBytes *raw)
 	return msg;
 }
 
+/* Pin (message_charset_pin()) the charsets GMime will convert from when
+   it decodes the top-level headers: those of RFC 2047 words, and its
+   fallbacks when a header holds raw 8-bit text. */
+static void
+message_pin_header_charsets(const char *data, size_t len,
+			    const char *const *fallback)
+{
+	const char *p = data, *end;
+	gboolean eight = FALSE;
+
+	if (len == 0)
+		return;
+	/* the header block, at most 64 KB of it */
+	end = data + MIN(len, 65536);
+	for (const char *q = data; q < end; q++) {
+		if (*q == '\n' && (q + 1 == end || q[1] == '\n' ||
+				   (q[1] == '\r' && q + 2 < end && q[2] == '\n'))) {
+			end = q;
+			break;
+		}
+		if ((unsigned char)*q >= 0x80)
+			eight = TRUE;
+	}
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL &&
+	       p + 2 < end) {
+		const char *cs = p + 2, *e = cs;
+
+		p++;
+		if (*p != '?')
+			continue;
+		while (e < end && *e != '?' && *e != '*' && e - cs < 64)
+			e++;
+		if (e < end && e > cs && (*e == '?' || *e == '*'))
+			message_charset_pin(cs, (size_t)(e - cs));
+	}
+	if (eight)
+		for (int i = 0; fallback[i] != NULL; i++)
+			message_charset_pin(fallback[i], strlen(fallback[i]));
+}
+
 struct message *
 message_parse(const char *data, size_t len)
 {
@@ -1424,6 +1464,7 @@ message_parse(const char *data, size_t len)
 	message_library_init();
 	if (data == NULL)
 		len = 0;
+	message_pin_header_charsets(data, len, fallback);
 
 	{
 		GBytes *raw = g_bytes_new(data, len);

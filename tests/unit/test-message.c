@@ -1293,6 +1293,26 @@ test_autoreply(void)
 	g_assert_cmpint(autoreply_classify(NULL, NULL), ==, AUTOREPLY_HUMAN);
 }
 
+/* Charsets named in headers are pinned (message-charset.c), at most a
+   bounded number of names: a flood of invented ones changes nothing for
+   the real ones after them. */
+static void
+test_charset_pins(void)
+{
+	for (int i = 0; i < 300; i++) {
+		char *mail = g_strdup_printf(
+			"From: a@example.net\r\nMessage-ID: <p%d@x>\r\n"
+			"Subject: =?x-invented-%d?q?abc?= "
+			"=?koi8-r?b?8NLJ18XU?=\r\n\r\nbody\r\n", i, i);
+		struct message *m = message_parse(mail, strlen(mail));
+
+		g_assert_nonnull(m->subject);
+		g_assert_nonnull(strstr(m->subject, "Привет"));
+		message_free(m);
+		g_free(mail);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1320,6 +1340,7 @@ main(int argc, char **argv)
 	    test_html_deep_and_links);
 	g_test_add_func("/message/mutations", test_mutations);
 	g_test_add_func("/charset/cases", test_charset);
+	g_test_add_func("/charset/pins", test_charset_pins);
 	g_test_add_func("/html/cases", test_html);
 	g_test_add_func("/autoreply/cases", test_autoreply);
 	return g_test_run();
