@@ -366,9 +366,10 @@ store_busy(void *ctx, int count)
  * the database file and syncs it, ~15 % of the time of the thread that
  * ingests mail.  Instead the commit hook hands the database to this
  * thread, which runs a PASSIVE checkpoint on a connection of its own
- * (writers go on appending meanwhile).  Should it fall behind, the
- * committing thread checkpoints itself once the WAL reaches four times
- * the size, so the WAL stays bounded.
+ * (writers go on appending meanwhile).  The committing thread still
+ * runs one, cheap by then, at four times the size when the thread is
+ * idle (see store_wal_hook()), and at eight times whatever it does, so
+ * the WAL stays bounded.
  */
 #define STORE_CHECKPOINT_PAGES 1000
 
@@ -444,9 +445,9 @@ store_wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 		return SQLITE_OK;
 	/* The WAL starts over only at a write transaction that finds every
 	   frame copied, which a checkpointer racing a busy writer seldom
-	   leaves it: so past twice the size the writer finishes the job
+	   leaves it: so past four times the size the writer finishes the job
 	   itself, between its transactions, with little left to copy. */
-	if (pages >= 2 * STORE_CHECKPOINT_PAGES &&
+	if (pages >= 4 * STORE_CHECKPOINT_PAGES &&
 	    (pages >= 8 * STORE_CHECKPOINT_PAGES ||
 	     g_mutex_trylock(&store_ckpt.running))) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
