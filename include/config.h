@@ -52,6 +52,7 @@ struct config_mailbox {
 	char *display_name;	/* "name" key, else from_name of [smtp] */
 	char *tag;		/* NULL: "[#123]"; else "[TAG #123]" */
 	int poll_seconds;
+	int timeout_seconds;	/* bound on every IMAP read and write */
 	char *processed_folder;	/* NULL: mark \Seen instead of moving */
 	int batch_size;		/* messages per UID FETCH */
 	gboolean ack;		/* send acknowledgements (default yes) */

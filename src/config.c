@@ -26,7 +26,8 @@ static const char *const config_mailbox_keys[] = {
 	"imap", "user", "password", "password_file", "password_env", "tls",
 	"verify", "max_auto_per_hour", "autoreply_subjects",
 	"max_message_bytes",
-	"address", "name", "tag", "poll_seconds", "processed_folder",
+	"address", "name", "tag", "poll_seconds", "timeout_seconds",
+	"processed_folder",
 	"batch_size", "ack", "agents", "tier2", "notify", "agent_auth",
 	"authserv_id", "reopen_days", "autoclose_days",
 	"first_response_minutes", "resolution_hours", "status_keywords",
@@ -558,6 +559,8 @@ config_read_mailbox(struct config_reader *r, const struct config *config,
 			    mb->tag);
 	mb->poll_seconds = config_get_int(r, group, "poll_seconds", 30, 1,
 					  86400);
+	mb->timeout_seconds = config_get_int(r, group, "timeout_seconds", 60,
+					     1, 3600);
 	mb->processed_folder = config_get(r, group, "processed_folder");
 	if (mb->processed_folder != NULL && *mb->processed_folder == '\0') {
 		g_free(mb->processed_folder);

@@ -18,8 +18,6 @@
 #include "imap-source.h"
 #include "log.h"
 
-/* Network timeout for every read, write and connect. */
-#define IMAP_SOURCE_TIMEOUT 60
 /* Longest single IDLE; RFC 2177 servers may drop an IDLE after 29 min. */
 #define IMAP_SOURCE_IDLE_MAX (25 * 60)
 /* Largest total RFC822.SIZE and number of messages fetched with one UID
@@ -228,8 +226,15 @@ imap_source_close(struct imap_source *src, gboolean logout)
 {
 	if (src->imap == NULL)
 		return;
-	if (logout)
+	if (logout) {
 		mailimap_logout(src->imap);
+	} else if (src->imap->imap_stream != NULL) {
+		/* mailimap_free() sends LOGOUT on a stream it still has and
+		   waits for the answer: on a broken or stalled connection
+		   that is another full timeout.  Close it first. */
+		mailstream_close(src->imap->imap_stream);
+		src->imap->imap_stream = NULL;
+	}
 	mailimap_free(src->imap);
 	src->imap = NULL;
 }
@@ -552,10 +557,10 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 	if (src->imap == NULL)
 		return imap_source_fail(src, IMAP_SOURCE_TEMP, -1, error_r,
 		    "out of memory");
-	mailimap_set_timeout(src->imap, IMAP_SOURCE_TIMEOUT);
+	mailimap_set_timeout(src->imap, mb->timeout_seconds);
 	/* A stream whose own timeout is 0 waits libetpan's global delay
 	   (5 minutes by default): bound that too. */
-	mailstream_network_delay.tv_sec = IMAP_SOURCE_TIMEOUT;
+	mailstream_network_delay.tv_sec = mb->timeout_seconds;
 	mailstream_network_delay.tv_usec = 0;
 
 	log_debug("mailbox %s: connecting to %s:%d (%s)", mb->name, mb->host,
@@ -576,7 +581,7 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 	if (src->imap->imap_stream != NULL)
 		mailstream_low_set_timeout(
 		    mailstream_get_low(src->imap->imap_stream),
-		    IMAP_SOURCE_TIMEOUT);
+		    mb->timeout_seconds);
 
 	if (mb->tls == CONFIG_TLS_STARTTLS && preauth)
 		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
