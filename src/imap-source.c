@@ -2,6 +2,11 @@
    mark processed, IDLE.  Built on libetpan's low-level mailimap API. */
 #include "autodefs.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -55,6 +60,13 @@ struct imap_source {
 	gboolean has_move;
 	gboolean has_uidplus;
 	char *error;			/* last message given via error_r */
+	/* The stall watchdog (below): the stream and socket of the
+	   command under way, or NULL and -1. */
+	GMutex op_lock;
+	mailstream *op_stream;
+	int op_fd;
+	gint64 op_since;		/* monotonic time the command began */
+	gboolean op_cancelled;
 };
 
 /* One message seen by the size scan. */
@@ -334,6 +346,89 @@ imap_source_mutf7(const char *name)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * The stall watchdog.  Every read has the stream's timeout, yet CI caught
+ * a worker inside UID FETCH for minutes after its server process was
+ * killed, with nothing logged (inside libetpan; not understood).  So a
+ * thread looks once a second at the socket of each command under way
+ * (TCP_INFO): when the peer has closed the connection, or nothing has
+ * arrived for twice timeout_seconds, it cancels the stream; the command
+ * then fails like any lost connection (one error line, reconnect).
+ */
+static GMutex imap_source_watch_lock;
+static GPtrArray *imap_source_watched;
+
+static gpointer
+imap_source_watchdog(gpointer data)
+{
+	(void)data;
+	for (;;) {
+		gint64 now;
+
+		g_usleep(G_USEC_PER_SEC);
+		now = g_get_monotonic_time();
+		g_mutex_lock(&imap_source_watch_lock);
+		for (guint i = 0; i < imap_source_watched->len; i++) {
+			struct imap_source *src = imap_source_watched->pdata[i];
+			struct tcp_info ti;
+			socklen_t len = sizeof ti;
+			gint64 limit;
+			int unread = 0;
+
+			g_mutex_lock(&src->op_lock);
+			if (src->op_stream == NULL || src->op_cancelled ||
+			    src->op_fd < 0 ||
+			    getsockopt(src->op_fd, IPPROTO_TCP, TCP_INFO, &ti,
+				       &len) < 0) {
+				g_mutex_unlock(&src->op_lock);
+				continue;
+			}
+			limit = (gint64)src->mailbox->timeout_seconds * 2 *
+				G_USEC_PER_SEC;
+			/* closed by the peer with nothing left to read, or
+			   silent (tcpi_last_data_recv: ms since data came) */
+			if ((ti.tcpi_state == TCP_CLOSE_WAIT &&
+			     ioctl(src->op_fd, FIONREAD, &unread) == 0 &&
+			     unread == 0) ||
+			    (now - src->op_since > limit &&
+			     (gint64)ti.tcpi_last_data_recv * 1000 > limit)) {
+				log_warnx("mailbox %s: %s: giving the command "
+					  "up", src->mailbox->name,
+					  ti.tcpi_state == TCP_CLOSE_WAIT ?
+					  "the server closed the connection" :
+					  "no data from the server");
+				mailstream_cancel(src->op_stream);
+				src->op_cancelled = TRUE;
+			}
+			g_mutex_unlock(&src->op_lock);
+		}
+		g_mutex_unlock(&imap_source_watch_lock);
+	}
+	return NULL;
+}
+
+/* A command that may wait on the server begins / has ended. */
+static void
+imap_source_op_begin(struct imap_source *src)
+{
+	g_mutex_lock(&src->op_lock);
+	src->op_stream = src->imap != NULL ? src->imap->imap_stream : NULL;
+	src->op_fd = src->op_stream != NULL ?
+		mailstream_low_get_fd(mailstream_get_low(src->op_stream)) : -1;
+	src->op_since = g_get_monotonic_time();
+	src->op_cancelled = FALSE;
+	g_mutex_unlock(&src->op_lock);
+}
+
+static void
+imap_source_op_end(struct imap_source *src)
+{
+	g_mutex_lock(&src->op_lock);
+	src->op_stream = NULL;
+	src->op_fd = -1;
+	g_mutex_unlock(&src->op_lock);
+}
+
 struct imap_source *
 imap_source_new(const struct config_mailbox *mailbox)
 {
@@ -348,6 +443,16 @@ imap_source_new(const struct config_mailbox *mailbox)
 
 	src = g_new0(struct imap_source, 1);
 	src->mailbox = mailbox;
+	g_mutex_init(&src->op_lock);
+	src->op_fd = -1;
+	g_mutex_lock(&imap_source_watch_lock);
+	if (imap_source_watched == NULL) {
+		imap_source_watched = g_ptr_array_new();
+		g_thread_unref(g_thread_new("imap-watchdog",
+					    imap_source_watchdog, NULL));
+	}
+	g_ptr_array_add(imap_source_watched, src);
+	g_mutex_unlock(&imap_source_watch_lock);
 	src->folder = imap_source_mutf7(mailbox->folder != NULL ?
 					mailbox->folder : "INBOX");
 	if (mailbox->processed_folder != NULL &&
@@ -361,7 +466,11 @@ imap_source_free(struct imap_source *src)
 {
 	if (src == NULL)
 		return;
+	g_mutex_lock(&imap_source_watch_lock);
+	g_ptr_array_remove(imap_source_watched, src);
+	g_mutex_unlock(&imap_source_watch_lock);
 	imap_source_disconnect(src);
+	g_mutex_clear(&src->op_lock);
 	g_free(src->folder);
 	g_free(src->processed);
 	g_free(src->error);
@@ -1005,7 +1114,9 @@ imap_source_fetch_bodies(struct imap_source *src,
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_body_peek_section(
 	    mailimap_section_new(NULL)));
+	imap_source_op_begin(src);
 	r = mailimap_uid_fetch(src->imap, set, ft, &g->result);
+	imap_source_op_end(src);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
 	if (r != MAILIMAP_NO_ERROR) {
