@@ -174,6 +174,21 @@ compose_put_crlf(GString *out, const char *s, gsize len)
 	}
 }
 
+/* Add the mailbox name <addr>, both cleaned, to list. */
+static void
+compose_list_add(InternetAddressList *list, const char *name,
+		 const char *addr)
+{
+	char *n = compose_header_value(name);
+	char *a = compose_header_value(addr);
+	InternetAddress *ia = internet_address_mailbox_new(n, a);
+
+	internet_address_list_add(list, ia);
+	g_object_unref(ia);
+	g_free(n);
+	g_free(a);
+}
+
 /* field: the mailboxes, encoded and folded by GMime. */
 static void
 compose_put_mailboxes(GString *out, const char *field,
@@ -183,26 +198,12 @@ compose_put_mailboxes(GString *out, const char *field,
 	InternetAddressList *list = internet_address_list_new();
 	GString *line = g_string_new(field);
 
-	if (addr != NULL) {
-		char *n = compose_header_value(name);
-		char *a = compose_header_value(addr);
-		InternetAddress *ia = internet_address_mailbox_new(n, a);
-
-		internet_address_list_add(list, ia);
-		g_object_unref(ia);
-		g_free(n);
-		g_free(a);
-	}
+	if (addr != NULL)
+		compose_list_add(list, name, addr);
 	for (guint i = 0; more != NULL && i < more->len; i++) {
 		const struct message_address *m = more->pdata[i];
-		char *n = compose_header_value(m->name);
-		char *a = compose_header_value(m->addr);
-		InternetAddress *ia = internet_address_mailbox_new(n, a);
 
-		internet_address_list_add(list, ia);
-		g_object_unref(ia);
-		g_free(n);
-		g_free(a);
+		compose_list_add(list, m->name, m->addr);
 	}
 	if (internet_address_list_length(list) > 0) {
 		g_string_append(line, ": ");
@@ -331,16 +332,10 @@ compose_put_body(GString *out, const char *utf8)
 		if (enc == GMIME_CONTENT_ENCODING_BASE64) {
 			compose_put_crlf(canon, text->str, text->len);
 		} else {
-			for (gsize i = 0; i < text->len; i++) {
-				if (text->str[i] != '\r') {
-					g_string_append_c(canon, text->str[i]);
-					continue;
-				}
-				g_string_append_c(canon, '\n');
-				if (i + 1 < text->len &&
-				    text->str[i + 1] == '\n')
-					i++;
-			}
+			g_string_append_len(canon, text->str,
+					    (gssize)text->len);
+			message_text_normalise_newlines(canon->str);
+			g_string_truncate(canon, strlen(canon->str));
 		}
 		g_mime_encoding_init_encode(&st, enc);
 		buf = g_malloc(g_mime_encoding_outlen(&st, canon->len) + 4);
@@ -354,6 +349,19 @@ end:
 	if (text->len > 0 && out->str[out->len - 1] != '\n')
 		g_string_append(out, "\r\n");
 	g_string_free(text, TRUE);
+}
+
+/* The name of an extra "Name: value" header line, stripped (new), with
+   *value_r after the colon; NULL for a line without a name. */
+static char *
+compose_header_name(const char *line, const char **value_r)
+{
+	const char *colon = strchr(line, ':');
+
+	if (colon == NULL || colon == line)
+		return NULL;
+	*value_r = colon + 1;
+	return g_strstrip(g_strndup(line, (gsize)(colon - line)));
 }
 
 /* The fields compose_build_plain() writes itself. */
@@ -380,24 +388,22 @@ compose_build_plain(const struct compose_mail *mail, const char *message_id,
 		return NULL;
 	for (guint i = 0; mail->headers != NULL && i < mail->headers->len;
 	     i++) {
-		const char *hline = mail->headers->pdata[i];
-		const char *colon = strchr(hline, ':');
-		char *hname;
+		const char *value;
+		char *hname = compose_header_name(mail->headers->pdata[i],
+						  &value);
 		gboolean ok;
 
-		if (colon == NULL || colon == hline)
+		if (hname == NULL)
 			continue;
-		hname = g_strstrip(g_strndup(hline, (gsize)(colon - hline)));
 		ok = compose_field_name_ok(hname);
 		/* GMime's set_header() replaces a header of the same name:
 		   leave that to it */
 		for (guint k = 0; ok && k < i; k++) {
-			const char *prev = mail->headers->pdata[k];
+			char *prev = compose_header_name(
+				mail->headers->pdata[k], &value);
 
-			if (g_ascii_strncasecmp(prev, hname, strlen(hname))
-			    == 0 && (prev[strlen(hname)] == ':' ||
-				     g_ascii_isspace(prev[strlen(hname)])))
-				ok = FALSE;
+			ok = prev == NULL || g_ascii_strcasecmp(prev, hname);
+			g_free(prev);
 		}
 		for (guint k = 0; ok && compose_own_fields[k] != NULL; k++)
 			if (g_ascii_strcasecmp(compose_own_fields[k],
@@ -437,14 +443,13 @@ compose_build_plain(const struct compose_mail *mail, const char *message_id,
 		compose_put_text(out, "Auto-Submitted", mail->auto_submitted);
 	for (guint i = 0; mail->headers != NULL && i < mail->headers->len;
 	     i++) {
-		const char *hline = mail->headers->pdata[i];
-		const char *colon = strchr(hline, ':');
-		char *hname;
+		const char *value;
+		char *hname = compose_header_name(mail->headers->pdata[i],
+						  &value);
 
-		if (colon == NULL || colon == hline)
+		if (hname == NULL)
 			continue;
-		hname = g_strstrip(g_strndup(hline, (gsize)(colon - hline)));
-		compose_put_text(out, hname, colon + 1);
+		compose_put_text(out, hname, value);
 		g_free(hname);
 	}
 	compose_put_body(out, text);
@@ -525,15 +530,13 @@ compose_build_mime(const struct compose_mail *mail, const char *message_id,
 		compose_set_header(obj, "Auto-Submitted", mail->auto_submitted);
 	if (mail->headers != NULL) {
 		for (guint i = 0; i < mail->headers->len; i++) {
-			const char *line = mail->headers->pdata[i];
-			const char *colon = strchr(line, ':');
-			char *hname;
+			const char *value;
+			char *hname = compose_header_name(
+				mail->headers->pdata[i], &value);
 
-			if (colon == NULL || colon == line)
+			if (hname == NULL)
 				continue;
-			hname = g_strndup(line, (gsize)(colon - line));
-			g_strstrip(hname);
-			compose_set_header(obj, hname, colon + 1);
+			compose_set_header(obj, hname, value);
 			g_free(hname);
 		}
 	}

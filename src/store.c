@@ -447,14 +447,18 @@ store_wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 	   frame copied, which a checkpointer racing a busy writer seldom
 	   leaves it: so past four times the size the writer finishes the job
 	   itself, between its transactions, with little left to copy. */
-	if (pages >= 4 * STORE_CHECKPOINT_PAGES &&
-	    (pages >= 8 * STORE_CHECKPOINT_PAGES ||
-	     g_mutex_trylock(&store_ckpt.running))) {
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-					  NULL, NULL);
-		if (pages < 8 * STORE_CHECKPOINT_PAGES)
+	if (pages >= 4 * STORE_CHECKPOINT_PAGES) {
+		gboolean idle = g_mutex_trylock(&store_ckpt.running);
+		gboolean here = idle || pages >= 8 * STORE_CHECKPOINT_PAGES;
+
+		if (here)
+			sqlite3_wal_checkpoint_v2(db, name,
+						  SQLITE_CHECKPOINT_PASSIVE,
+						  NULL, NULL);
+		if (idle)
 			g_mutex_unlock(&store_ckpt.running);
-		return SQLITE_OK;
+		if (here)
+			return SQLITE_OK;
 	}
 	/* again only once the WAL has grown by a quarter of that: every
 	   pass syncs the database file */
