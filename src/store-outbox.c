@@ -18,8 +18,9 @@
  * goes out (a process killed in between sends at most that one mail
  * again).  Marking it is a write to the database, and SQLite has one
  * writer at a time: while ingest holds the write lock for a batch, a
- * sender waiting for it sends nothing.  So when the lock is taken, the
- * mark goes to a journal instead: DATABASE-sent, fixed records appended
+ * sender waiting for it sends nothing; and a transaction per mail costs
+ * more than the mail's SMTP exchange.  So the mark goes to a journal
+ * instead: DATABASE-sent, fixed records appended
  * with one write(2), under flock(2) so that processes sharing the
  * database do not interleave.  A write survives the process dying, as an
  * unsynced commit does (PRAGMA synchronous = NORMAL, which the sender
@@ -334,9 +335,10 @@ store_outbox_mark_sent(struct store *store,
 
 	if (stmt == NULL)
 		return -1;
-	/* another thread writes: journal it rather than wait (above) */
-	if (store->sent_path != NULL && !store_writer_try_enter(store) &&
-	    store_sent_append(store, item, now) == 0)
+	/* journalled: one write(2) instead of a transaction per mail, and
+	   no wait for another thread's write lock (above); folded in
+	   bulk before the next read of due mail */
+	if (store->sent_path != NULL && store_sent_append(store, item, now) == 0)
 		return 0;
 	sqlite3_bind_int64(stmt, 1, item->id);
 	sqlite3_bind_int64(stmt, 2, now);

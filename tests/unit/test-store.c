@@ -206,9 +206,9 @@ holder_run(gpointer data)
 	return NULL;
 }
 
-/* A sent mark does not wait while another thread holds the write lock:
-   it is journalled, and the journal is folded in before the outbox is
-   read again, so the mail is never handed out twice. */
+/* A sent mark is journalled (one write, and no wait while another thread
+   holds the write lock), and the journal is folded in before the outbox
+   is read again, so the mail is never handed out twice. */
 static void
 test_store_sent_journal(void)
 {
@@ -225,10 +225,12 @@ test_store_sent_journal(void)
 			==, 0);
 	g_assert_cmpuint(items->len, ==, 3);
 
-	/* uncontended: straight into the outbox */
+	/* uncontended: journalled too; listing the outbox folds it in */
 	g_assert_cmpint(store_outbox_mark_sent(s, items->pdata[0], 100,
 					       &error), ==, 0);
+	g_assert_cmpint(file_size(jpath), ==, 32);
 	g_assert_cmpuint(outbox_count(s, "sent"), ==, 1);
+	g_assert_cmpint(file_size(jpath), ==, 0);
 
 	g_mutex_init(&h.lock);
 	g_cond_init(&h.cond);
