@@ -153,9 +153,17 @@ charset_is_stateful(const char *iconv_name)
 static gboolean
 text_is_ascii(const char *text, size_t len)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++)
+	/* eight bytes at a time: bodies are mostly ASCII */
+	for (; i + 8 <= len; i += 8) {
+		guint64 w;
+
+		memcpy(&w, text + i, sizeof w);
+		if (w & G_GUINT64_CONSTANT(0x8080808080808080))
+			return FALSE;
+	}
+	for (; i < len; i++)
 		if ((unsigned char)text[i] >= 0x80)
 			return FALSE;
 	return TRUE;
@@ -329,9 +337,12 @@ utf8_plausible(const char *s)
 	const char *p;
 
 	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
+		gunichar c;
 
-		if (c >= 0x80 && c <= 0x9f)
+		if ((guchar)*p < 0x80)
+			continue;
+		c = g_utf8_get_char(p);
+		if (c <= 0x9f)
 			return FALSE;
 		if (c >= 0xe000 && c <= 0xf8ff)
 			return FALSE;
@@ -412,17 +423,23 @@ utf8_dup_strip_bom(const char *text, size_t len)
 	return g_strndup(text, len);
 }
 
-/* g_strndup, after taking NUL bytes out (they would cut the string). */
-static char *
+/* Take NUL bytes out of s[0..len) (they would cut the string) and
+   terminate it; returns the new length. */
+static size_t
 strip_nul(char *s, size_t len)
 {
+	char *nul = memchr(s, '\0', len);
 	size_t i, j;
 
-	for (i = j = 0; i < len; i++)
+	if (nul == NULL) {
+		s[len] = '\0';
+		return len;
+	}
+	for (i = j = (size_t)(nul - s); i < len; i++)
 		if (s[i] != '\0')
 			s[j++] = s[i];
 	s[j] = '\0';
-	return s;
+	return j;
 }
 
 static char *
@@ -455,8 +472,7 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 	/* Work on a copy without NUL bytes. */
 	copy = g_malloc(len + 1);
 	memcpy(copy, text, len);
-	strip_nul(copy, len);
-	len = strlen(copy);
+	len = strip_nul(copy, len);
 	text = copy;
 
 	from = charset_resolve(charset, namebuf, sizeof(namebuf));
@@ -472,13 +488,15 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 		    g_ascii_strcasecmp(from, "UTF8") == 0) {
 			if (valid_utf8) {
 				res = utf8_dup_strip_bom(text, len);
-				goto done;
+				g_free(copy);
+				return res;	/* validated above */
 			}
 		} else if (valid_utf8 && !text_is_ascii(text, len) &&
 		    charset_is_single_byte(from)) {
 			/* Mislabelled UTF-8. */
 			res = utf8_dup_strip_bom(text, len);
-			goto done;
+			g_free(copy);
+			return res;	/* validated above */
 		} else {
 			res = charset_iconv(text, len, from, FALSE, NULL);
 			if (res != NULL && !utf8_plausible(res)) {
@@ -492,7 +510,8 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 
 	if (valid_utf8) {
 		res = utf8_dup_strip_bom(text, len);
-		goto done;
+		g_free(copy);
+		return res;	/* validated above */
 	}
 
 	/* A declared charset with a few bad bytes beats guessing. */

@@ -791,6 +791,10 @@ message_text_normalise_newlines(char *s)
 {
 	char *r, *w;
 
+	/* most text has LF line ends already */
+	s = strchr(s, '\r');
+	if (s == NULL)
+		return;
 	for (r = w = s; *r != '\0'; r++) {
 		if (*r == '\r') {
 			*w++ = '\n';
