@@ -59,16 +59,26 @@ static const char *const autoreply_bounce_body[] = {
 	"diagnostic-code:",
 };
 
-/* TRUE when folded (a string through g_utf8_casefold()) begins with
-   prefix, compared case-insensitively (also for non-ASCII letters). */
-static gboolean
-utf8_has_prefix_ci(const char *folded, const char *prefix)
+/* The subject patterns through g_utf8_casefold(), made once: bounces
+   first, then out-of-office, NULL-terminated. */
+static const char *const *
+autoreply_folded_subjects(void)
 {
-	char *b = g_utf8_casefold(prefix, -1);
-	gboolean r = g_str_has_prefix(folded, b);
+	static const char **folded;
 
-	g_free(b);
-	return r;
+	if (g_once_init_enter(&folded)) {
+		size_t nb = G_N_ELEMENTS(autoreply_bounce_subjects);
+		size_t no = G_N_ELEMENTS(autoreply_ooo_subjects);
+		const char **f = g_new0(const char *, nb + no + 1);
+
+		for (size_t i = 0; i < nb; i++)
+			f[i] = g_utf8_casefold(autoreply_bounce_subjects[i], -1);
+		for (size_t i = 0; i < no; i++)
+			f[nb + i] = g_utf8_casefold(autoreply_ooo_subjects[i],
+						    -1);
+		g_once_init_leave(&folded, f);
+	}
+	return folded;
 }
 
 static gboolean
@@ -191,20 +201,26 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 	subject = msg->subject != NULL ? msg->subject : "";
 	while (*subject == ' ' || *subject == '\t')
 		subject++;
-	/* folded once: it was a tenth of the cost of storing a mail when
-	   folded for every pattern */
-	folded = g_utf8_casefold(subject, -1);
-	for (i = 0; i < G_N_ELEMENTS(autoreply_bounce_subjects); i++) {
-		if (utf8_has_prefix_ci(folded, autoreply_bounce_subjects[i])) {
-			cls = AUTOREPLY_BOUNCE;
-			reason = "bounce-subject";
-			goto out;
-		}
-	}
-	for (i = 0; i < G_N_ELEMENTS(autoreply_ooo_subjects); i++) {
-		if (utf8_has_prefix_ci(folded, autoreply_ooo_subjects[i])) {
-			cls = AUTOREPLY_AUTO;
-			reason = "out-of-office-subject";
+	/* Only the opening is compared: fold no more than the longest
+	   pattern can need (folding may lengthen a character, so twice
+	   that), cut at a character boundary. */
+	{
+		const char *const *pat = autoreply_folded_subjects();
+		size_t n = strnlen(subject, 128);
+
+		while (n > 0 && ((guchar)subject[n] & 0xc0) == 0x80)
+			n--;
+		folded = g_utf8_casefold(subject, (gssize)n);
+		for (i = 0; pat[i] != NULL; i++) {
+			if (!g_str_has_prefix(folded, pat[i]))
+				continue;
+			if (i < G_N_ELEMENTS(autoreply_bounce_subjects)) {
+				cls = AUTOREPLY_BOUNCE;
+				reason = "bounce-subject";
+			} else {
+				cls = AUTOREPLY_AUTO;
+				reason = "out-of-office-subject";
+			}
 			goto out;
 		}
 	}
