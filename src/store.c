@@ -499,6 +499,15 @@ store_open(const char *path, char **error_r)
 	char *err = NULL;
 	int rc;
 
+	static gsize configured;
+
+	/* SQLite counts every allocation under a global mutex for
+	   sqlite3_memory_used(), which nothing here asks: the threads'
+	   connections would take turns on it. */
+	if (g_once_init_enter(&configured)) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		g_once_init_leave(&configured, 1);
+	}
 	store->path = g_strdup(path);
 	store->sent_fd = -1;
 	if (*path != '\0' && strcmp(path, ":memory:") != 0 &&
