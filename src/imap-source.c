@@ -1088,42 +1088,119 @@ imap_source_group_free(struct imap_source_group *g)
 	g_free(g);
 }
 
-/* UID FETCH the group's BODY.PEEK[]: sets g->status, and on failure
-   *error_r (src->error). */
-static void
-imap_source_fetch_bodies(struct imap_source *src,
-			 const struct imap_source_entry *entries,
-			 struct imap_source_group *g, const char **error_r)
+/* Send the group's "UID FETCH set (UID BODY.PEEK[])" without waiting for
+   the answer (imap_source_fetch_recv() reads it): the server reads the
+   next group's files while this side parses the last one.  Only one
+   command is ever outstanding, so libetpan's check of the tagged reply
+   against the last tag sent still holds.  0, or a libetpan error. */
+static int
+imap_source_fetch_send(struct imap_source *src,
+		       const struct imap_source_entry *entries,
+		       const struct imap_source_group *g)
 {
 	const struct imap_source_entry *e = entries + g->start;
-	struct mailimap_fetch_type *ft;
-	struct mailimap_set *set;
-	uint32_t *uids;
+	GString *cmd;
+	size_t i = 0;
+	int r;
+
+	if (src->imap == NULL)
+		return MAILIMAP_ERROR_STREAM;
+	if (src->imap->imap_state != MAILIMAP_STATE_SELECTED)
+		return MAILIMAP_ERROR_BAD_STATE;
+	cmd = g_string_sized_new(64 + g->n * 8);
+	g_string_append(cmd, "UID FETCH ");
+	/* runs of consecutive UIDs as ranges */
+	while (i < g->n) {
+		size_t j = i;
+
+		while (j + 1 < g->n && e[j + 1].uid == e[j].uid + 1)
+			j++;
+		if (i > 0)
+			g_string_append_c(cmd, ',');
+		if (j == i)
+			g_string_append_printf(cmd, "%u", e[i].uid);
+		else
+			g_string_append_printf(cmd, "%u:%u", e[i].uid,
+					       e[j].uid);
+		i = j + 1;
+	}
+	/* BODY.PEEK[]: the whole message, without setting \Seen. */
+	g_string_append(cmd, " (UID BODY.PEEK[])\r\n");
+	r = mailimap_send_current_tag(src->imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    (mailstream_write(src->imap->imap_stream, cmd->str, cmd->len) !=
+	     (ssize_t)cmd->len ||
+	     mailstream_flush(src->imap->imap_stream) == -1))
+		r = MAILIMAP_ERROR_STREAM;
+	g_string_free(cmd, TRUE);
+	return r;
+}
+
+/* Read the answer to the UID FETCH just sent (as mailimap_uid_fetch()
+   does after sending).  0 and *result_r, or a libetpan error. */
+static int
+imap_source_fetch_read(struct imap_source *src, clist **result_r)
+{
+	struct mailimap_response *response;
+	int r, state;
+
+	*result_r = NULL;
+	imap_source_op_begin(src);
+	if (mailimap_read_line(src->imap) == NULL)
+		r = MAILIMAP_ERROR_STREAM;
+	else
+		r = mailimap_parse_response(src->imap, &response);
+	imap_source_op_end(src);
+	if (r != MAILIMAP_NO_ERROR)
+		return r;
+	*result_r = src->imap->imap_response_info->rsp_fetch_list;
+	src->imap->imap_response_info->rsp_fetch_list = NULL;
+	state = *result_r != NULL && clist_count(*result_r) > 0 ?
+		MAILIMAP_RESP_COND_STATE_OK :
+		response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->
+		rsp_type;
+	mailimap_response_free(response);
+	if (state != MAILIMAP_RESP_COND_STATE_OK) {
+		if (*result_r != NULL)
+			mailimap_fetch_list_free(*result_r);
+		*result_r = NULL;
+		return MAILIMAP_ERROR_UID_FETCH;
+	}
+	if (*result_r == NULL)
+		*result_r = clist_new();
+	return MAILIMAP_NO_ERROR;
+}
+
+/* Record that the group's UID FETCH failed with r (closes the connection
+   when the stream broke). */
+static void
+imap_source_fetch_failed(struct imap_source *src,
+			 const struct imap_source_entry *entries,
+			 struct imap_source_group *g, int r,
+			 const char **error_r)
+{
+	const struct imap_source_entry *e = entries + g->start;
+
+	g->result = NULL;
+	g->status = imap_source_fail(src, IMAP_SOURCE_TEMP, r, error_r,
+	    "UID FETCH of %zu messages (UID %u-%u) failed", g->n, e[0].uid,
+	    e[g->n - 1].uid);
+}
+
+/* Read the answer to the group's UID FETCH (sent by
+   imap_source_fetch_send()) into g->bodies: sets g->status, and on
+   failure *error_r (src->error). */
+static void
+imap_source_fetch_recv(struct imap_source *src,
+		       const struct imap_source_entry *entries,
+		       struct imap_source_group *g, const char **error_r)
+{
 	clistiter *it;
 	int r;
 
-	uids = g_new(uint32_t, g->n);
-	for (size_t i = 0; i < g->n; i++)
-		uids[i] = e[i].uid;
-	set = imap_source_set(uids, g->n);
-	g_free(uids);
-	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_uid());
-	/* BODY.PEEK[]: the whole message, without setting \Seen. */
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section(
-	    mailimap_section_new(NULL)));
-	imap_source_op_begin(src);
-	r = mailimap_uid_fetch(src->imap, set, ft, &g->result);
-	imap_source_op_end(src);
-	mailimap_set_free(set);
-	mailimap_fetch_type_free(ft);
+	r = imap_source_fetch_read(src, &g->result);
 	if (r != MAILIMAP_NO_ERROR) {
-		g->result = NULL;
-		g->status = imap_source_fail(src, IMAP_SOURCE_TEMP, r,
-		    error_r, "UID FETCH of %zu messages (UID %u-%u) failed",
-		    g->n, e[0].uid, e[g->n - 1].uid);
+		imap_source_fetch_failed(src, entries, g, r, error_r);
 		return;
 	}
 	g->bodies = g_array_sized_new(FALSE, FALSE,
@@ -1140,16 +1217,38 @@ imap_source_fetch_bodies(struct imap_source *src,
 	}
 	g_array_sort(g->bodies, imap_source_body_cmp);
 	g->status = IMAP_SOURCE_OK;
-	if (g->cbs->prepare != NULL) {
-		g->prepared = g_new0(void *, g->bodies->len);
-		for (guint i = 0; i < g->bodies->len; i++) {
-			const struct imap_source_body *b = &g_array_index(
-			    g->bodies, struct imap_source_body, i);
+}
 
-			g->prepared[i] = g->cbs->prepare(b->data, b->len,
-							 g->cbs->ctx);
-		}
+/* Run cbs->prepare on each body of the fetched group. */
+static void
+imap_source_group_prepare(struct imap_source_group *g)
+{
+	if (g->status != IMAP_SOURCE_OK || g->cbs->prepare == NULL)
+		return;
+	g->prepared = g_new0(void *, g->bodies->len);
+	for (guint i = 0; i < g->bodies->len; i++) {
+		const struct imap_source_body *b = &g_array_index(
+		    g->bodies, struct imap_source_body, i);
+
+		g->prepared[i] = g->cbs->prepare(b->data, b->len, g->cbs->ctx);
 	}
+}
+
+/* UID FETCH the group's BODY.PEEK[] and prepare it: sets g->status, and
+   on failure *error_r (src->error). */
+static void
+imap_source_fetch_bodies(struct imap_source *src,
+			 const struct imap_source_entry *entries,
+			 struct imap_source_group *g, const char **error_r)
+{
+	int r = imap_source_fetch_send(src, entries, g);
+
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_source_fetch_failed(src, entries, g, r, error_r);
+		return;
+	}
+	imap_source_fetch_recv(src, entries, g, error_r);
+	imap_source_group_prepare(g);
 }
 
 /* Hand a fetched group's bodies to cb in UID order.  *stopped_r is TRUE
@@ -1214,11 +1313,14 @@ static gpointer
 imap_source_pipe_run(gpointer data)
 {
 	struct imap_source_pipe *p = data;
+	/* the group whose UID FETCH is sent and not yet read, or NULL */
+	struct imap_source_group *sent = NULL;
 
 	for (guint i = 0; i < p->groups->len; i++) {
 		struct imap_source_group *g = p->groups->pdata[i];
 		gboolean failed;
 
+		/* at most one group ahead of the caller (memory) */
 		g_mutex_lock(&p->lock);
 		while (p->ready != NULL && !p->cancel)
 			g_cond_wait(&p->cond, &p->lock);
@@ -1227,12 +1329,39 @@ imap_source_pipe_run(gpointer data)
 			break;
 		}
 		g_mutex_unlock(&p->lock);
-		log_debug("mailbox %s: fetching %zu messages, UID %u-%u",
-			  p->src->mailbox->name, g->n,
-			  p->entries[g->start].uid,
-			  p->entries[g->start + g->n - 1].uid);
-		imap_source_fetch_bodies(p->src, p->entries, g, &p->error);
+		if (sent != g) {
+			int r = imap_source_fetch_send(p->src, p->entries, g);
+
+			log_debug("mailbox %s: fetching %zu messages, "
+				  "UID %u-%u", p->src->mailbox->name, g->n,
+				  p->entries[g->start].uid,
+				  p->entries[g->start + g->n - 1].uid);
+			if (r != MAILIMAP_NO_ERROR)
+				imap_source_fetch_failed(p->src, p->entries,
+							 g, r, &p->error);
+		}
+		sent = NULL;
+		if (g->status == IMAP_SOURCE_OK)
+			imap_source_fetch_recv(p->src, p->entries, g,
+					       &p->error);
 		failed = g->status != IMAP_SOURCE_OK;
+		/* Ask for the next group before parsing this one: the
+		   server reads its files meanwhile (its answer waits in the
+		   socket until this thread reads it). */
+		if (!failed && i + 1 < p->groups->len) {
+			struct imap_source_group *n = p->groups->pdata[i + 1];
+			int r = imap_source_fetch_send(p->src, p->entries, n);
+
+			log_debug("mailbox %s: fetching %zu messages, "
+				  "UID %u-%u", p->src->mailbox->name, n->n,
+				  p->entries[n->start].uid,
+				  p->entries[n->start + n->n - 1].uid);
+			if (r != MAILIMAP_NO_ERROR)
+				imap_source_fetch_failed(p->src, p->entries,
+							 n, r, &p->error);
+			sent = n;
+		}
+		imap_source_group_prepare(g);
 		p->groups->pdata[i] = NULL;
 		g_mutex_lock(&p->lock);
 		p->ready = g;
@@ -1241,6 +1370,17 @@ imap_source_pipe_run(gpointer data)
 		g_mutex_unlock(&p->lock);
 		if (failed)
 			break;
+	}
+	/* Cancelled with a UID FETCH under way: read its answer, so that
+	   the next command's reply is not taken for it. */
+	if (sent != NULL && sent->status == IMAP_SOURCE_OK) {
+		imap_source_fetch_recv(p->src, p->entries, sent, &p->error);
+		if (sent->result != NULL)
+			mailimap_fetch_list_free(sent->result);
+		sent->result = NULL;
+		if (sent->bodies != NULL)
+			g_array_free(sent->bodies, TRUE);
+		sent->bodies = NULL;
 	}
 	g_mutex_lock(&p->lock);
 	p->fetched = p->groups->len;	/* nothing more comes */
