@@ -24,6 +24,7 @@ struct config_smtp {
 	int timeout_seconds;
 	int max_retry_hours;	/* give up on a queued mail after this */
 	int connections;	/* mails sent at once, one connection each */
+	gboolean pipelining;	/* plain smtp://: ticketd's own pipelining client */
 };
 
 enum config_agent_auth {

@@ -6,10 +6,12 @@
 #include "config.h"
 
 /*
- * SMTP submission with libcurl: smtp://, smtps://, STARTTLS and AUTH.  Up
- * to [smtp] connections mails go out at once (curl's multi interface),
- * each on a connection that is kept open and reused for the next mail.
- * All SMTP authentication lives in smtp.c.
+ * SMTP submission: smtp://, smtps://, STARTTLS and AUTH through libcurl;
+ * a plain smtp:// connection without them through ticketd's own
+ * pipelining client (smtp-pipe.c) unless [smtp] pipelining = no.  Up to
+ * [smtp] connections mails go out at once, each on a connection that is
+ * kept open and reused for the next mail.  All SMTP authentication lives
+ * in smtp.c.
  */
 enum smtp_status {
 	SMTP_OK = 0,

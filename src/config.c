@@ -19,7 +19,8 @@ static const char *const config_database_keys[] = {
 static const char *const config_smtp_keys[] = {
 	"url", "starttls", "verify", "user", "password", "password_file",
 	"password_env",
-	"from", "timeout_seconds", "max_retry_hours", "connections", NULL
+	"from", "timeout_seconds", "max_retry_hours", "connections",
+	"pipelining", NULL
 };
 static const char *const config_templates_keys[] = { "dir", NULL };
 static const char *const config_mailbox_keys[] = {
@@ -677,6 +678,7 @@ config_read_smtp(struct config_reader *r, struct config *config)
 	s->max_retry_hours = config_get_int(r, g, "max_retry_hours", 48, 1,
 					    24 * 365);
 	s->connections = config_get_int(r, g, "connections", 1, 1, 32);
+	s->pipelining = config_get_bool(r, g, "pipelining", TRUE);
 }
 
 static void

@@ -1,4 +1,4 @@
-/* SMTP submission through libcurl. */
+/* SMTP submission through libcurl (TLS, AUTH), or smtp-pipe.c. */
 #include "autodefs.h"
 
 #include <string.h>
@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "smtp.h"
+#include "smtp-pipe.h"
 
 /* One connection: an easy handle that keeps its connection between
    mails, and the mail it is sending. */
@@ -22,6 +23,7 @@ struct smtp_conn {
 
 struct smtp_client {
 	const struct config_smtp *cfg;	/* borrowed */
+	struct smtp_pipe *pipe;		/* plain smtp://: our own client */
 	CURLM *multi;
 	struct smtp_conn *conns;	/* cfg->connections of them */
 };
@@ -52,6 +54,8 @@ smtp_client_new(const struct config_smtp *cfg)
 	}
 	client->cfg = cfg;
 	client->conns = g_new0(struct smtp_conn, n);
+	if (smtp_pipe_usable(cfg))
+		client->pipe = smtp_pipe_new(cfg);
 	return client;
 }
 
@@ -72,6 +76,7 @@ smtp_client_free(struct smtp_client *client)
 {
 	if (client == NULL)
 		return;
+	smtp_pipe_free(client->pipe);
 	for (int i = 0; i < MAX(client->cfg->connections, 1); i++)
 		smtp_conn_close(client, &client->conns[i]);
 	if (client->multi != NULL)
@@ -219,6 +224,10 @@ smtp_client_send_many(struct smtp_client *client, struct smtp_job **jobs,
 	guint next = 0, running = 0;
 	gboolean stop = FALSE;
 
+	if (client->pipe != NULL) {
+		smtp_pipe_send_many(client->pipe, jobs, n, done, ctx);
+		return;
+	}
 	if (client->multi == NULL) {
 		client->multi = curl_multi_init();
 		/* keep every connection open between batches */
