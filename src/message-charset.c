@@ -334,17 +334,13 @@ charset_iconv(const char *text, size_t len, const char *from,
 static gboolean
 utf8_plausible(const char *s)
 {
-	const char *p;
-
-	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c;
-
-		if ((guchar)*p < 0x80)
+	/* On the UTF-8 bytes (s is valid UTF-8): C1 controls are C2 80-9F,
+	   private use (U+E000-U+F8FF) EE xx xx and EF 80-A3 xx. */
+	for (const guchar *p = (const guchar *)s; *p != '\0'; p++) {
+		if (*p < 0xc2 || *p > 0xef)
 			continue;
-		c = g_utf8_get_char(p);
-		if (c <= 0x9f)
-			return FALSE;
-		if (c >= 0xe000 && c <= 0xf8ff)
+		if ((*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    *p == 0xee || (*p == 0xef && p[1] >= 0x80 && p[1] <= 0xa3))
 			return FALSE;
 	}
 	return TRUE;
