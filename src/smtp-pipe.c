@@ -933,9 +933,19 @@ smtp_pipe_send_many(struct smtp_pipe *p, struct smtp_job **jobs, guint n,
 		}
 		if (busy == 0 && (r.stop || next >= n))
 			break;
-		if (np > 0 && poll(pfds, (nfds_t)np, 1000) < 0 &&
-		    errno != EINTR)
+		if (np > 0 && poll(pfds, (nfds_t)np, 1000) < 0) {
+			char *why;
+
+			if (errno == EINTR)
+				continue;
+			/* cannot wait: what is in flight ends here */
+			why = g_strdup_printf("poll: %s", g_strerror(errno));
+			for (int i = 0; i < p->nconns; i++)
+				if (p->conns[i].fd >= 0)
+					pipe_conn_fail(&r, &p->conns[i], why);
+			g_free(why);
 			break;
+		}
 		now = g_get_monotonic_time();
 		for (int i = 0, k = 0; i < p->nconns; i++) {
 			struct pipe_conn *c = &p->conns[i];
