@@ -529,8 +529,11 @@ store_open(const char *path, char **error_r)
 	sqlite3_extended_result_codes(store->db, 1);
 	if (store_exec(store, "PRAGMA journal_mode = WAL", error_r) < 0 ||
 	    store_exec(store, "PRAGMA synchronous = FULL", error_r) < 0 ||
-	    /* a batch of mail fits without spilling to the WAL early */
-	    store_exec(store, "PRAGMA cache_size = -8192", error_r) < 0 ||
+	    /* a batch of mail fits without spilling to the WAL early, and
+	       with a million tickets the inner pages of the indexes stay
+	       in memory (bench/run scale: 1.64 x the cost per mail of a
+	       small database with 8 MB, 1.51 x with 16) */
+	    store_exec(store, "PRAGMA cache_size = -16384", error_r) < 0 ||
 	    /* the savepoint per message keeps the pages it changes in a
 	       sub-journal: in memory, not 30 writes a message to a temp
 	       file */
