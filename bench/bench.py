@@ -761,7 +761,7 @@ def part_mailboxes(env, n, k):
 
 # -- scale of the store --
 
-POPULATE_VERSION = "2: full-text index filled\n"
+POPULATE_VERSION = "3: resolved tickets are recent\n"
 
 
 def populate(db, n, seed_prefix="seed"):
@@ -810,12 +810,20 @@ def populate(db, n, seed_prefix="seed"):
             st = statuses[k % len(statuses)]
             req = "customer%d@%s" % (k % 300000, gencorpus.DOMAIN_POOL[
                 k % len(gencorpus.DOMAIN_POOL)])
+            if st == "resolved":
+                # resolved in the last week: ticketd closes a resolved
+                # ticket after autoclose_days (7), so older ones do not
+                # exist in a database it runs on (they would make every
+                # run close a thousand of them)
+                created = now - 6 * 86400 - rnd.randrange(30 * 86400)
             r = {"resolved": None, "closed": None,
                  "id": base + k + 1, "mailbox": "support",
                  "subject": "Printer problem %d" % k, "status": st,
                  "priority": "normal", "requester": req,
                  "requester_name": "Customer %d" % k, "created": created,
                  "updated": created + rnd.randrange(86400 * 7)}
+            if st == "resolved":
+                r["updated"] = now - rnd.randrange(6 * 86400)
             if st in ("resolved", "closed"):
                 r["resolved"] = r["updated"]
             if st == "closed":
