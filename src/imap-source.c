@@ -1234,6 +1234,23 @@ imap_source_group_prepare(struct imap_source_group *g)
 	}
 }
 
+/* Send the group's UID FETCH (logged); a failure goes to g->status and
+   *error_r. */
+static void
+imap_source_group_send(struct imap_source *src,
+		       const struct imap_source_entry *entries,
+		       struct imap_source_group *g, const char **error_r)
+{
+	const struct imap_source_entry *e = entries + g->start;
+	int r;
+
+	log_debug("mailbox %s: fetching %zu messages, UID %u-%u",
+		  src->mailbox->name, g->n, e[0].uid, e[g->n - 1].uid);
+	r = imap_source_fetch_send(src, entries, g);
+	if (r != MAILIMAP_NO_ERROR)
+		imap_source_fetch_failed(src, entries, g, r, error_r);
+}
+
 /* UID FETCH the group's BODY.PEEK[] and prepare it: sets g->status, and
    on failure *error_r (src->error). */
 static void
@@ -1241,12 +1258,9 @@ imap_source_fetch_bodies(struct imap_source *src,
 			 const struct imap_source_entry *entries,
 			 struct imap_source_group *g, const char **error_r)
 {
-	int r = imap_source_fetch_send(src, entries, g);
-
-	if (r != MAILIMAP_NO_ERROR) {
-		imap_source_fetch_failed(src, entries, g, r, error_r);
+	imap_source_group_send(src, entries, g, error_r);
+	if (g->status != IMAP_SOURCE_OK)
 		return;
-	}
 	imap_source_fetch_recv(src, entries, g, error_r);
 	imap_source_group_prepare(g);
 }
@@ -1329,17 +1343,9 @@ imap_source_pipe_run(gpointer data)
 			break;
 		}
 		g_mutex_unlock(&p->lock);
-		if (sent != g) {
-			int r = imap_source_fetch_send(p->src, p->entries, g);
-
-			log_debug("mailbox %s: fetching %zu messages, "
-				  "UID %u-%u", p->src->mailbox->name, g->n,
-				  p->entries[g->start].uid,
-				  p->entries[g->start + g->n - 1].uid);
-			if (r != MAILIMAP_NO_ERROR)
-				imap_source_fetch_failed(p->src, p->entries,
-							 g, r, &p->error);
-		}
+		if (sent != g)
+			imap_source_group_send(p->src, p->entries, g,
+					       &p->error);
 		sent = NULL;
 		if (g->status == IMAP_SOURCE_OK)
 			imap_source_fetch_recv(p->src, p->entries, g,
@@ -1349,17 +1355,9 @@ imap_source_pipe_run(gpointer data)
 		   server reads its files meanwhile (its answer waits in the
 		   socket until this thread reads it). */
 		if (!failed && i + 1 < p->groups->len) {
-			struct imap_source_group *n = p->groups->pdata[i + 1];
-			int r = imap_source_fetch_send(p->src, p->entries, n);
-
-			log_debug("mailbox %s: fetching %zu messages, "
-				  "UID %u-%u", p->src->mailbox->name, n->n,
-				  p->entries[n->start].uid,
-				  p->entries[n->start + n->n - 1].uid);
-			if (r != MAILIMAP_NO_ERROR)
-				imap_source_fetch_failed(p->src, p->entries,
-							 n, r, &p->error);
-			sent = n;
+			sent = p->groups->pdata[i + 1];
+			imap_source_group_send(p->src, p->entries, sent,
+					       &p->error);
 		}
 		imap_source_group_prepare(g);
 		p->groups->pdata[i] = NULL;
@@ -1433,9 +1431,6 @@ imap_source_fetch_groups(struct imap_source *src,
 		/* nothing to overlap */
 		g = groups->pdata[0];
 		groups->pdata[0] = NULL;
-		log_debug("mailbox %s: fetching %zu messages, UID %u-%u",
-			  src->mailbox->name, g->n, entries[g->start].uid,
-			  entries[g->start + g->n - 1].uid);
 		imap_source_fetch_bodies(src, entries, g, error_r);
 		status = g->status;
 		if (status == IMAP_SOURCE_OK)

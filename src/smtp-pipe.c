@@ -33,9 +33,6 @@
 #include "smtp-pipe.h"
 
 enum pipe_step {
-	STEP_GREETING,
-	STEP_EHLO,
-	STEP_HELO,
 	STEP_RSET,
 	STEP_MAIL,
 	STEP_RCPT,
@@ -486,6 +483,22 @@ pipe_connect(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 	return 0;
 }
 
+/* Say "VERB our-name" (EHLO, HELO) and wait for the reply: its code, or
+   -1 with *error_r. */
+static int
+pipe_hello(struct smtp_pipe *p, struct pipe_conn *c, const char *verb,
+	   char **error_r)
+{
+	pipe_line(c, "%s %s", verb, p->helo);
+	if (pipe_flush(c) < 0 || c->out.length > 0) {
+		*error_r = g_strdup_printf("cannot send to %s port %s: %s",
+					   p->host, p->port,
+					   g_strerror(errno));
+		return -1;
+	}
+	return pipe_read_reply(p, c, TRUE, error_r);
+}
+
 /* Connect and greet; FALSE with *error_r (the connection closed). */
 static gboolean
 pipe_open(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
@@ -503,10 +516,7 @@ pipe_open(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 					   c->reply->str, code);
 		goto fail;
 	}
-	pipe_line(c, "EHLO %s", p->helo);
-	if (pipe_flush(c) < 0 || c->out.length > 0)
-		goto io;
-	code = pipe_read_reply(p, c, TRUE, error_r);
+	code = pipe_hello(p, c, "EHLO", error_r);
 	if (code < 0)
 		goto fail;
 	if (code == 250) {
@@ -523,10 +533,7 @@ pipe_open(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 		g_strfreev(lines);
 	} else {
 		/* an old server: HELO, one command at a time */
-		pipe_line(c, "HELO %s", p->helo);
-		if (pipe_flush(c) < 0 || c->out.length > 0)
-			goto io;
-		code = pipe_read_reply(p, c, TRUE, error_r);
+		code = pipe_hello(p, c, "HELO", error_r);
 		if (code < 0)
 			goto fail;
 		if (code != 250) {
@@ -538,9 +545,6 @@ pipe_open(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 	log_debug("smtp: connected to %s port %s%s", p->host, p->port,
 		  c->pipelining ? ", pipelining" : "");
 	return TRUE;
-io:
-	*error_r = g_strdup_printf("cannot send to %s port %s: %s", p->host,
-				   p->port, g_strerror(errno));
 fail:
 	pipe_conn_reset(c);
 	return FALSE;

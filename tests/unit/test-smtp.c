@@ -26,6 +26,7 @@ struct fake {
 	GMutex lock;
 	GPtrArray *messages;	/* char *: "from|rcpt,rcpt|data" */
 	int connections;
+	int ended;		/* sessions over */
 	gboolean early;		/* a command came before the previous reply
 				   (the client pipelined) */
 	gboolean violation;	/* ... although PIPELINING was not offered,
@@ -206,6 +207,9 @@ fake_run(gpointer data)
 		f->connections++;
 		g_mutex_unlock(&f->lock);
 		fake_session(f, fd);
+		g_mutex_lock(&f->lock);
+		f->ended++;
+		g_mutex_unlock(&f->lock);
 	}
 	return NULL;
 }
@@ -321,6 +325,20 @@ jobset_clear(struct jobset *js)
 	}
 }
 
+/* Free what a test made (js2 may be empty, f NULL). */
+static void
+test_end(struct fake *f, struct config_smtp *cfg, struct smtp_client *client,
+	 struct outcome *o, struct jobset *js, struct jobset *js2)
+{
+	smtp_client_free(client);
+	jobset_clear(js);
+	jobset_clear(js2);
+	g_ptr_array_free(o->order, TRUE);
+	smtp_config_free(cfg);
+	if (f != NULL)
+		fake_stop(f);
+}
+
 static const char STUFFED[] =
 	"Subject: dots\r\n\r\n.leading dot\r\n..two\r\nend\r\n.";
 
@@ -335,7 +353,7 @@ check_outcomes(gboolean pipelining)
 	struct config_smtp *cfg = smtp_config(f->port);
 	struct smtp_client *client = smtp_client_new(cfg);
 	struct outcome o = { .order = g_ptr_array_new() };
-	struct jobset js = { 0 };
+	struct jobset js = { 0 }, js2 = { 0 };
 
 	jobset_add(&js, "support@example.com", "ann@example.net", NULL,
 		   "Subject: one\r\n\r\nHello\r\n");
@@ -390,11 +408,7 @@ check_outcomes(gboolean pipelining)
 	g_assert_true(f->early == pipelining);
 	g_mutex_unlock(&f->lock);
 
-	smtp_client_free(client);
-	jobset_clear(&js);
-	g_ptr_array_free(o.order, TRUE);
-	smtp_config_free(cfg);
-	fake_stop(f);
+	test_end(f, cfg, client, &o, &js, &js2);
 }
 
 static void
@@ -444,12 +458,7 @@ test_smtp_lost_connection(void)
 	g_assert_cmpint(f->connections, ==, 2);
 	g_mutex_unlock(&f->lock);
 
-	smtp_client_free(client);
-	jobset_clear(&js);
-	jobset_clear(&js2);
-	g_ptr_array_free(o.order, TRUE);
-	smtp_config_free(cfg);
-	fake_stop(f);
+	test_end(f, cfg, client, &o, &js, &js2);
 }
 
 /* A connection the server closed while it was idle between rounds is
@@ -468,7 +477,17 @@ test_smtp_idle_closed(void)
 		   "Subject: a\r\n\r\nfirst\r\n");
 	smtp_client_send_many(client, js.ptrs, js.n, on_done, &o);
 	g_assert_cmpint(js.jobs[0].status, ==, SMTP_OK);
-	g_usleep(100 * 1000);	/* the server's close arrives */
+	/* the server hung up */
+	for (int i = 0; i < 5000; i++) {
+		int ended;
+
+		g_mutex_lock(&f->lock);
+		ended = f->ended;
+		g_mutex_unlock(&f->lock);
+		if (ended > 0)
+			break;
+		g_usleep(1000);
+	}
 	jobset_add(&js2, "support@example.com", "ann@example.net", NULL,
 		   "Subject: b\r\n\r\nsecond\r\n");
 	smtp_client_send_many(client, js2.ptrs, js2.n, on_done, &o);
@@ -478,12 +497,7 @@ test_smtp_idle_closed(void)
 	g_assert_cmpint(f->connections, ==, 2);
 	g_mutex_unlock(&f->lock);
 
-	smtp_client_free(client);
-	jobset_clear(&js);
-	jobset_clear(&js2);
-	g_ptr_array_free(o.order, TRUE);
-	smtp_config_free(cfg);
-	fake_stop(f);
+	test_end(f, cfg, client, &o, &js, &js2);
 }
 
 /* Nobody listens: a temporary failure that says so. */
@@ -496,7 +510,7 @@ test_smtp_refused(void)
 	struct smtp_client *client;
 	struct outcome o = { .order = g_ptr_array_new(),
 			     .stop_after_temp = 1 };
-	struct jobset js = { 0 };
+	struct jobset js = { 0 }, js2 = { 0 };
 
 	fake_stop(f);		/* the port is free again */
 	cfg = smtp_config(port);
@@ -511,10 +525,7 @@ test_smtp_refused(void)
 	g_assert_nonnull(strstr(js.jobs[0].error, "cannot connect"));
 	g_assert_cmpint(js.jobs[1].status, ==, 99);
 
-	smtp_client_free(client);
-	jobset_clear(&js);
-	g_ptr_array_free(o.order, TRUE);
-	smtp_config_free(cfg);
+	test_end(NULL, cfg, client, &o, &js, &js2);
 }
 
 /* Which configurations get the own client. */
