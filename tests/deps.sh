@@ -9,6 +9,10 @@ libetpan-dev libgmime-3.0-dev libsqlite3-dev libcurl4-gnutls-dev \
 libxml2-dev libjson-glib-dev"
 TICKETD_TEST_DEPS="dovecot-imapd python3 python3-aiosmtpd sqlite3 valgrind chromium clang libclang-rt-14-dev"
 TICKETD_DEPS="$TICKETD_BUILD_DEPS $TICKETD_TEST_DEPS"
+# CI only (.ci/run), not demo.sh: Postfix for its smtp-sink, the real
+# server that offers PIPELINING in run-integration's pipelining case
+# (skipped without it); installing it on a desktop would start an MTA.
+TICKETD_CI_DEPS="postfix"
 
 # Print the packages of TICKETD_DEPS that are not installed.
 ticketd_missing_deps() {
