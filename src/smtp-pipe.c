@@ -83,10 +83,12 @@ struct smtp_pipe {
 	int nconns;
 };
 
-/* The host and port of a plain smtp:// URL (default port 25); FALSE when
-   url is anything else. */
+/* The host and port of a plain smtp:// URL (default port 25) and, as
+   libcurl takes it, its path as the name to give in EHLO (NULL when there
+   is none); FALSE when url is anything else. */
 static gboolean
-smtp_pipe_parse_url(const char *url, char **host_r, char **port_r)
+smtp_pipe_parse_url(const char *url, char **host_r, char **port_r,
+		    char **helo_r)
 {
 	GUri *uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
 	gboolean ok;
@@ -97,9 +99,15 @@ smtp_pipe_parse_url(const char *url, char **host_r, char **port_r)
 	    g_uri_get_host(uri) != NULL && *g_uri_get_host(uri) != '\0' &&
 	    g_uri_get_userinfo(uri) == NULL;
 	if (ok) {
+		const char *path = g_uri_get_path(uri);
+
+		while (*path == '/')
+			path++;
 		*host_r = g_strdup(g_uri_get_host(uri));
 		*port_r = g_strdup_printf("%d", g_uri_get_port(uri) > 0 ?
 					  g_uri_get_port(uri) : 25);
+		*helo_r = *path != '\0' && strpbrk(path, " \t\r\n/") == NULL ?
+			g_strdup(path) : NULL;
 	}
 	g_uri_unref(uri);
 	return ok;
@@ -108,14 +116,15 @@ smtp_pipe_parse_url(const char *url, char **host_r, char **port_r)
 gboolean
 smtp_pipe_usable(const struct config_smtp *cfg)
 {
-	char *host = NULL, *port = NULL;
+	char *host = NULL, *port = NULL, *helo = NULL;
 	gboolean ok;
 
 	if (!cfg->pipelining || cfg->starttls || cfg->user != NULL)
 		return FALSE;
-	ok = smtp_pipe_parse_url(cfg->url, &host, &port);
+	ok = smtp_pipe_parse_url(cfg->url, &host, &port, &helo);
 	g_free(host);
 	g_free(port);
+	g_free(helo);
 	return ok;
 }
 
@@ -125,11 +134,12 @@ smtp_pipe_new(const struct config_smtp *cfg)
 	struct smtp_pipe *p = g_new0(struct smtp_pipe, 1);
 
 	p->cfg = cfg;
-	if (!smtp_pipe_parse_url(cfg->url, &p->host, &p->port)) {
+	if (!smtp_pipe_parse_url(cfg->url, &p->host, &p->port, &p->helo)) {
 		g_free(p);
 		return NULL;
 	}
-	p->helo = g_strdup(g_get_host_name());
+	if (p->helo == NULL)
+		p->helo = g_strdup(g_get_host_name());
 	/* a name that is no domain: an address literal will do */
 	if (strchr(p->helo, '.') == NULL) {
 		g_free(p->helo);

@@ -27,6 +27,7 @@ struct fake {
 	GPtrArray *messages;	/* char *: "from|rcpt,rcpt|data" */
 	int connections;
 	int ended;		/* sessions over */
+	char *ehlo;		/* the last EHLO's argument */
 	gboolean early;		/* a command came before the previous reply
 				   (the client pipelined) */
 	gboolean violation;	/* ... although PIPELINING was not offered,
@@ -89,6 +90,10 @@ fake_session(struct fake *f, int fd)
 			g_mutex_unlock(&f->lock);
 		}
 		if (g_ascii_strncasecmp(line, "EHLO", 4) == 0) {
+			g_mutex_lock(&f->lock);
+			g_free(f->ehlo);
+			f->ehlo = g_strdup(line + strspn(line + 4, " ") + 4);
+			g_mutex_unlock(&f->lock);
 			fake_send(fd, "250-fake\r\n");
 			if (f->pipelining)
 				fake_send(fd, "250-PIPELINING\r\n");
@@ -253,6 +258,7 @@ fake_stop(struct fake *f)
 	g_thread_join(f->thread);
 	close(f->listen_fd);
 	g_ptr_array_free(f->messages, TRUE);
+	g_free(f->ehlo);
 	g_mutex_clear(&f->lock);
 	g_free(f);
 }
@@ -528,6 +534,30 @@ test_smtp_refused(void)
 	test_end(NULL, cfg, client, &o, &js, &js2);
 }
 
+/* The URL's path is the name said in EHLO, as with libcurl. */
+static void
+test_smtp_ehlo_name(void)
+{
+	struct fake *f = fake_start(TRUE);
+	struct config_smtp *cfg = smtp_config(f->port);
+	struct smtp_client *client;
+	struct outcome o = { .order = g_ptr_array_new() };
+	struct jobset js = { 0 }, js2 = { 0 };
+
+	g_free(cfg->url);
+	cfg->url = g_strdup_printf("smtp://127.0.0.1:%d/mx.example.org",
+				   f->port);
+	client = smtp_client_new(cfg);
+	jobset_add(&js, "support@example.com", "ann@example.net", NULL,
+		   "Subject: a\r\n\r\nx\r\n");
+	smtp_client_send_many(client, js.ptrs, js.n, on_done, &o);
+	g_assert_cmpint(js.jobs[0].status, ==, SMTP_OK);
+	g_mutex_lock(&f->lock);
+	g_assert_cmpstr(f->ehlo, ==, "mx.example.org");
+	g_mutex_unlock(&f->lock);
+	test_end(f, cfg, client, &o, &js, &js2);
+}
+
 /* Which configurations get the own client. */
 static void
 test_smtp_usable(void)
@@ -562,6 +592,7 @@ main(int argc, char **argv)
 	g_test_add_func("/smtp/lost-connection", test_smtp_lost_connection);
 	g_test_add_func("/smtp/idle-closed", test_smtp_idle_closed);
 	g_test_add_func("/smtp/refused", test_smtp_refused);
+	g_test_add_func("/smtp/ehlo-name", test_smtp_ehlo_name);
 	g_test_add_func("/smtp/usable", test_smtp_usable);
 	return g_test_run();
 }
