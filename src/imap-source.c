@@ -25,6 +25,11 @@
 
 /* Longest single IDLE; RFC 2177 servers may drop an IDLE after 29 min. */
 #define IMAP_SOURCE_IDLE_MAX (25 * 60)
+/* An IDLE is renewed after this many times timeout_seconds (5 min by
+   default): DONE then waits timeout_seconds for the server's answer, so
+   a server that went silent (stalled, or the network between gone) is
+   noticed within six times timeout_seconds, not after 25 minutes. */
+#define IMAP_SOURCE_IDLE_RENEW 5
 /* Largest total RFC822.SIZE and number of messages fetched with one UID
    FETCH BODY.PEEK[] (a larger message comes alone).  Small groups let the
    next one come over the network while this one is ingested. */
@@ -649,6 +654,26 @@ imap_source_login(struct imap_source *src, const char **error_r)
 	return IMAP_SOURCE_OK;
 }
 
+/* TCP keep-alive on the connection: a peer that is gone (host down,
+   network cut) while we wait in IDLE makes the socket fail after about
+   twice timeout_seconds of silence, instead of never. */
+static void
+imap_source_keepalive(int fd, int timeout_seconds)
+{
+	int on = 1, idle = MAX(timeout_seconds, 1);
+	int intvl = MAX(timeout_seconds / 4, 1), cnt = 4;
+
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+		       sizeof intvl) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) < 0)
+		log_debug("IMAP connection: no TCP keep-alive: %s",
+			  g_strerror(errno));
+}
+
 int
 imap_source_connect(struct imap_source *src, const char **error_r)
 {
@@ -687,10 +712,15 @@ imap_source_connect(struct imap_source *src, const char **error_r)
 	preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
 	/* Every read and write of the session, whatever libetpan's connect
 	   path did with imap_timeout. */
-	if (src->imap->imap_stream != NULL)
+	if (src->imap->imap_stream != NULL) {
+		int fd = mailstream_low_get_fd(
+		    mailstream_get_low(src->imap->imap_stream));
+
 		mailstream_low_set_timeout(
 		    mailstream_get_low(src->imap->imap_stream),
 		    mb->timeout_seconds);
+		imap_source_keepalive(fd, mb->timeout_seconds);
+	}
 
 	if (mb->tls == CONFIG_TLS_STARTTLS && preauth)
 		return imap_source_fail(src, IMAP_SOURCE_PERM, -1, error_r,
@@ -1759,6 +1789,8 @@ imap_source_wait(struct imap_source *src, int timeout_seconds,
 	end = time(NULL) + timeout_seconds;
 	while (!*stop && time(NULL) < end) {
 		gboolean ready = FALSE;
+		time_t renew = time(NULL) + (time_t)IMAP_SOURCE_IDLE_RENEW *
+			src->mailbox->timeout_seconds;
 		int fd;
 
 		r = mailimap_idle(src->imap);
@@ -1769,7 +1801,7 @@ imap_source_wait(struct imap_source *src, int timeout_seconds,
 		if (fd < 0)
 			return imap_source_fail(src, IMAP_SOURCE_TEMP, -1,
 			    error_r, "IDLE: no socket");
-		while (!*stop && time(NULL) < end) {
+		while (!*stop && time(NULL) < end && time(NULL) < renew) {
 			struct pollfd pfd = { fd, POLLIN, 0 };
 			int pr;
 
