@@ -6,7 +6,7 @@
 /*
  * SMTP spoken by ticketd itself with command pipelining (RFC 2920), for
  * plain smtp:// without STARTTLS or AUTH; smtp.c uses it when
- * smtp_pipe_usable() and libcurl otherwise.  Same contract as
+ * smtp_pipe_new() gives one and libcurl otherwise.  Same contract as
  * smtp_client_send_many().
  */
 struct smtp_pipe;
@@ -15,7 +15,7 @@ struct smtp_pipe;
    [smtp] pipelining is on). */
 gboolean smtp_pipe_usable(const struct config_smtp *cfg);
 
-/* NULL when !smtp_pipe_usable(cfg).  cfg is borrowed. */
+/* A client for cfg (borrowed), or NULL when !smtp_pipe_usable(cfg). */
 struct smtp_pipe *smtp_pipe_new(const struct config_smtp *cfg);
 
 /* Say QUIT on idle connections, close them all and free. */

@@ -1129,31 +1129,32 @@ imap_source_fetch_send(struct imap_source *src,
 		       const struct imap_source_group *g)
 {
 	const struct imap_source_entry *e = entries + g->start;
+	struct mailimap_set *set;
+	uint32_t *uids;
 	GString *cmd;
-	size_t i = 0;
 	int r;
 
 	if (src->imap == NULL)
 		return MAILIMAP_ERROR_STREAM;
 	if (src->imap->imap_state != MAILIMAP_STATE_SELECTED)
 		return MAILIMAP_ERROR_BAD_STATE;
-	cmd = g_string_sized_new(64 + g->n * 8);
-	g_string_append(cmd, "UID FETCH ");
-	/* runs of consecutive UIDs as ranges */
-	while (i < g->n) {
-		size_t j = i;
+	uids = g_new(uint32_t, g->n);
+	for (size_t i = 0; i < g->n; i++)
+		uids[i] = e[i].uid;
+	set = imap_source_set(uids, g->n);
+	g_free(uids);
+	cmd = g_string_new("UID FETCH ");
+	for (clistiter *it = clist_begin(set->set_list); it != NULL;
+	     it = clist_next(it)) {
+		const struct mailimap_set_item *item = clist_content(it);
 
-		while (j + 1 < g->n && e[j + 1].uid == e[j].uid + 1)
-			j++;
-		if (i > 0)
+		if (it != clist_begin(set->set_list))
 			g_string_append_c(cmd, ',');
-		if (j == i)
-			g_string_append_printf(cmd, "%u", e[i].uid);
-		else
-			g_string_append_printf(cmd, "%u:%u", e[i].uid,
-					       e[j].uid);
-		i = j + 1;
+		g_string_append_printf(cmd, "%u", item->set_first);
+		if (item->set_last != item->set_first)
+			g_string_append_printf(cmd, ":%u", item->set_last);
 	}
+	mailimap_set_free(set);
 	/* BODY.PEEK[]: the whole message, without setting \Seen. */
 	g_string_append(cmd, " (UID BODY.PEEK[])\r\n");
 	r = mailimap_send_current_tag(src->imap);
@@ -1401,15 +1402,8 @@ imap_source_pipe_run(gpointer data)
 	}
 	/* Cancelled with a UID FETCH under way: read its answer, so that
 	   the next command's reply is not taken for it. */
-	if (sent != NULL && sent->status == IMAP_SOURCE_OK) {
+	if (sent != NULL && sent->status == IMAP_SOURCE_OK)
 		imap_source_fetch_recv(p->src, p->entries, sent, &p->error);
-		if (sent->result != NULL)
-			mailimap_fetch_list_free(sent->result);
-		sent->result = NULL;
-		if (sent->bodies != NULL)
-			g_array_free(sent->bodies, TRUE);
-		sent->bodies = NULL;
-	}
 	g_mutex_lock(&p->lock);
 	p->fetched = p->groups->len;	/* nothing more comes */
 	g_cond_signal(&p->cond);

@@ -461,7 +461,7 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 	const char *from;
 	char *copy, *res = NULL, *lossy = NULL;
 	size_t errors = 0, i;
-	gboolean valid_utf8;
+	gboolean ascii, valid_utf8;
 
 	if (text == NULL || len == 0)
 		return g_strdup("");
@@ -473,10 +473,9 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 
 	from = charset_resolve(charset, namebuf, sizeof(namebuf));
 
-	if (text_is_ascii(text, len) &&
-	    (from == NULL || !charset_is_stateful(from))) {
+	ascii = text_is_ascii(text, len);
+	if (ascii && (from == NULL || !charset_is_stateful(from)))
 		return copy;
-	}
 	valid_utf8 = g_utf8_validate(text, (gssize)len, NULL);
 
 	if (from != NULL) {
@@ -487,7 +486,7 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 				g_free(copy);
 				return res;	/* validated above */
 			}
-		} else if (valid_utf8 && !text_is_ascii(text, len) &&
+		} else if (valid_utf8 && !ascii &&
 		    charset_is_single_byte(from)) {
 			/* Mislabelled UTF-8. */
 			res = utf8_dup_strip_bom(text, len);

@@ -21,7 +21,6 @@
 #include "autodefs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <string.h>
@@ -48,7 +47,6 @@ struct pipe_job {
 	guint rcpt_replied;
 	guint pending;		/* replies still expected */
 	gboolean data_sent;	/* DATA sent */
-	gboolean body_sent;	/* message and dot sent */
 	gboolean dot_ok;	/* the dot was accepted */
 	int code;		/* first refusing reply's code, or 0 */
 	char *error;		/* its text */
@@ -116,28 +114,26 @@ smtp_pipe_parse_url(const char *url, char **host_r, char **port_r,
 gboolean
 smtp_pipe_usable(const struct config_smtp *cfg)
 {
-	char *host = NULL, *port = NULL, *helo = NULL;
-	gboolean ok;
+	struct smtp_pipe *p = smtp_pipe_new(cfg);
 
-	if (!cfg->pipelining || cfg->starttls || cfg->user != NULL)
-		return FALSE;
-	ok = smtp_pipe_parse_url(cfg->url, &host, &port, &helo);
-	g_free(host);
-	g_free(port);
-	g_free(helo);
-	return ok;
+	smtp_pipe_free(p);
+	return p != NULL;
 }
 
 struct smtp_pipe *
 smtp_pipe_new(const struct config_smtp *cfg)
 {
-	struct smtp_pipe *p = g_new0(struct smtp_pipe, 1);
+	struct smtp_pipe *p;
+	char *host, *port, *helo;
 
-	p->cfg = cfg;
-	if (!smtp_pipe_parse_url(cfg->url, &p->host, &p->port, &p->helo)) {
-		g_free(p);
+	if (!cfg->pipelining || cfg->starttls || cfg->user != NULL ||
+	    !smtp_pipe_parse_url(cfg->url, &host, &port, &helo))
 		return NULL;
-	}
+	p = g_new0(struct smtp_pipe, 1);
+	p->cfg = cfg;
+	p->host = host;
+	p->port = port;
+	p->helo = helo;
 	if (p->helo == NULL)
 		p->helo = g_strdup(g_get_host_name());
 	/* a name that is no domain: an address literal will do */
@@ -440,7 +436,7 @@ pipe_flush(struct pipe_conn *c)
 /* One whole reply, waited for (session setup only).  Returns the code
    and the text in c->reply, or -1 with *error_r. */
 static int pipe_read_reply(struct smtp_pipe *p, struct pipe_conn *c,
-			   gboolean wait, char **error_r);
+			   char **error_r);
 
 static int
 pipe_connect(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
@@ -506,7 +502,7 @@ pipe_hello(struct smtp_pipe *p, struct pipe_conn *c, const char *verb,
 					   g_strerror(errno));
 		return -1;
 	}
-	return pipe_read_reply(p, c, TRUE, error_r);
+	return pipe_read_reply(p, c, error_r);
 }
 
 /* Connect and greet; FALSE with *error_r (the connection closed). */
@@ -518,7 +514,7 @@ pipe_open(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 	pipe_conn_reset(c);
 	if (pipe_connect(p, c, error_r) < 0)
 		return FALSE;
-	code = pipe_read_reply(p, c, TRUE, error_r);
+	code = pipe_read_reply(p, c, error_r);
 	if (code < 0)
 		goto fail;
 	if (code != 220) {
@@ -633,9 +629,23 @@ pipe_io_error(struct smtp_pipe *p, int err)
 			       p->port, g_strerror(err));
 }
 
+/* Why a connection is given up. */
+static char *
+pipe_not_smtp(struct smtp_pipe *p)
+{
+	return g_strdup_printf("%s port %s does not speak SMTP", p->host,
+			       p->port);
+}
+
+static char *
+pipe_no_answer(struct smtp_pipe *p)
+{
+	return g_strdup_printf("no answer from %s port %s within %d s",
+			       p->host, p->port, p->cfg->timeout_seconds);
+}
+
 static int
-pipe_read_reply(struct smtp_pipe *p, struct pipe_conn *c, gboolean wait,
-		char **error_r)
+pipe_read_reply(struct smtp_pipe *p, struct pipe_conn *c, char **error_r)
 {
 	for (;;) {
 		int code = pipe_parse_reply(c);
@@ -643,18 +653,14 @@ pipe_read_reply(struct smtp_pipe *p, struct pipe_conn *c, gboolean wait,
 		int rc;
 
 		if (code < 0) {
-			*error_r = g_strdup_printf("%s port %s does not speak "
-						   "SMTP", p->host, p->port);
+			*error_r = pipe_not_smtp(p);
 			return -1;
 		}
-		if (code > 0 || !wait)
+		if (code > 0)
 			return code;
 		rc = poll(&pfd, 1, p->cfg->timeout_seconds * 1000);
 		if (rc == 0) {
-			*error_r = g_strdup_printf("%s port %s: no answer "
-						   "within %d s", p->host,
-						   p->port,
-						   p->cfg->timeout_seconds);
+			*error_r = pipe_no_answer(p);
 			return -1;
 		}
 		if (rc < 0 && errno != EINTR) {
@@ -836,7 +842,6 @@ pipe_on_reply(struct pipe_round *r, struct pipe_conn *c, int code)
 		}
 		pipe_queue_message(c, pj->job->data);
 		pipe_expect(c, STEP_DOT, pj);
-		pj->body_sent = TRUE;
 		c->cur = NULL;
 		c->fin = pj;
 		break;
@@ -882,6 +887,31 @@ pipe_conn_check_idle(struct smtp_pipe *p, struct pipe_conn *c)
 			  p->host, p->port);
 		pipe_conn_reset(c);
 	}
+}
+
+/* Take in what the server sent on c (revents from poll()) and act on its
+   whole replies; the connection fails when it broke or sent something
+   that is no SMTP reply (replies read before still count). */
+static void
+pipe_conn_input(struct pipe_round *r, struct pipe_conn *c, short revents)
+{
+	char *why = NULL;
+	int code;
+
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && pipe_fill(c) < 0)
+		why = pipe_io_error(r->p, errno);
+	while (c->fd >= 0 && (code = pipe_parse_reply(c)) != 0) {
+		if (code < 0) {
+			if (why == NULL)
+				why = pipe_not_smtp(r->p);
+			break;
+		}
+		if (!pipe_on_reply(r, c, code))
+			break;
+	}
+	if (why != NULL && c->fd >= 0)
+		pipe_conn_fail(r, c, why);
+	g_free(why);
 }
 
 void
@@ -963,48 +993,18 @@ smtp_pipe_send_many(struct smtp_pipe *p, struct smtp_job **jobs, guint n,
 		now = g_get_monotonic_time();
 		for (int i = 0, k = 0; i < p->nconns; i++) {
 			struct pipe_conn *c = &p->conns[i];
-			int code;
-			char *error = NULL;
 
 			if (c->fd < 0 || k >= np || pfds[k].fd != c->fd)
 				continue;
-			k++;
-			if (pfds[k - 1].revents & (POLLIN | POLLHUP | POLLERR)) {
-				if (pipe_fill(c) < 0) {
-					char *why = pipe_io_error(p, errno);
-
-					/* replies already read still count */
-					while ((code = pipe_parse_reply(c)) > 0)
-						if (!pipe_on_reply(&r, c, code))
-							break;
-					if (c->fd >= 0)
-						pipe_conn_fail(&r, c, why);
-					g_free(why);
-					continue;
-				}
-			}
-			while (c->fd >= 0 && (code = pipe_parse_reply(c)) != 0) {
-				if (code < 0) {
-					error = g_strdup_printf(
-						"%s port %s does not speak "
-						"SMTP", p->host, p->port);
-					pipe_conn_fail(&r, c, error);
-					g_free(error);
-					break;
-				}
-				if (!pipe_on_reply(&r, c, code))
-					break;
-			}
+			pipe_conn_input(&r, c, pfds[k++].revents);
 			if (c->fd >= 0 && (c->expect.length > 0 ||
 					   c->out.length > 0) &&
 			    now - c->last_io > (gint64)p->cfg->timeout_seconds *
 			    G_USEC_PER_SEC) {
-				error = g_strdup_printf("no answer from %s port "
-							"%s within %d s",
-							p->host, p->port,
-							p->cfg->timeout_seconds);
-				pipe_conn_fail(&r, c, error);
-				g_free(error);
+				char *why = pipe_no_answer(p);
+
+				pipe_conn_fail(&r, c, why);
+				g_free(why);
 			}
 		}
 	}

@@ -54,8 +54,7 @@ smtp_client_new(const struct config_smtp *cfg)
 	}
 	client->cfg = cfg;
 	client->conns = g_new0(struct smtp_conn, n);
-	if (smtp_pipe_usable(cfg))
-		client->pipe = smtp_pipe_new(cfg);
+	client->pipe = smtp_pipe_new(cfg);	/* NULL: libcurl */
 	return client;
 }
 

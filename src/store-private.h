@@ -79,10 +79,6 @@ struct store {
 				   for (store.c) */
 };
 
-/* Take the process's writer mutex if no other thread holds it; TRUE if
-   store holds it now. */
-gboolean store_writer_try_enter(struct store *store);
-
 /* Fold the sent journal into the outbox (store-outbox.c); called on open
    and close.  Quiet when there is no journal. */
 int store_outbox_fold(struct store *store, char **error_r);

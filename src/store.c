@@ -197,17 +197,6 @@ store_writer_enter(struct store *store)
 	store->writer = TRUE;
 }
 
-gboolean
-store_writer_try_enter(struct store *store)
-{
-	if (store->writer)
-		return TRUE;
-	if (!g_rec_mutex_trylock(&store_writer_lock))
-		return FALSE;
-	store->writer = TRUE;
-	return TRUE;
-}
-
 void
 store_writer_leave(struct store *store)
 {
