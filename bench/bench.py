@@ -906,6 +906,8 @@ def scale_db(env, s, size):
     con = sqlite3.connect(empty_db)
     schema = "\n".join(r[0] or "" for r in con.execute(
         "SELECT sql FROM sqlite_master ORDER BY name"))
+    # the page size ticketd gives a new database is part of its layout
+    schema += "\npage_size %d" % con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
     # POPULATE_VERSION: databases made by an older populate() are remade
     key = hashlib.sha1((POPULATE_VERSION + schema).encode()).hexdigest()[:12]

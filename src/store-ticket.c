@@ -716,7 +716,9 @@ store_ticket_sla_due(struct store *store, const char *mailbox,
 	sqlite3_stmt *stmt = store_stmt(store, STORE_STMT_SLA_DUE,
 		"SELECT " STORE_TICKET_COLUMNS " FROM tickets t "
 		"WHERE t.mailbox = ?1 AND t.status NOT IN ('resolved', 'closed') "
-		"AND t.merged_into IS NULL AND ("
+		/* the terms of the partial index tickets_sla, and the
+		   bound of its range, implied by the two below */
+		"AND t.merged_into IS NULL AND t.created <= max(?2, ?3) AND ("
 		"(?2 > 0 AND t.first_response IS NULL AND t.sla_first_fired = 0 "
 		"AND t.created <= ?2) OR "
 		"(?3 > 0 AND t.resolved IS NULL AND t.sla_resolution_fired = 0 "

@@ -10,6 +10,8 @@
 #include "message.h"
 #include "store.h"
 #include "template.h"
+/* the cached statements, whose query plans one test reads */
+#include "../../src/store-private.h"
 
 static char *
 tmp_db(char **dir_r)
@@ -371,6 +373,156 @@ test_store_checkpointer(void)
 
 /* Ingest end to end, without servers: ack queued once, duplicate
    skipped, reply threaded, auto-reply not answered. */
+/* Ticket ids in a list from the store, in order, as "1,2,3". */
+static char *
+ticket_ids(GPtrArray *tickets)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < tickets->len; i++) {
+		const struct store_ticket *t = tickets->pdata[i];
+
+		g_string_append_printf(s, "%s%" G_GINT64_FORMAT,
+				       i > 0 ? "," : "", t->id);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* The plan SQLite chose for a cached statement, its lines joined by
+   "; ". */
+static char *
+stmt_plan(struct store *s, enum store_stmt id)
+{
+	char *sql = g_strconcat("EXPLAIN QUERY PLAN ",
+				sqlite3_sql(s->stmts[id]), NULL);
+	GString *plan = g_string_new(NULL);
+	sqlite3_stmt *q;
+
+	g_assert_cmpint(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), ==,
+			SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		g_string_append_printf(plan, "%s; ",
+				       (const char *)sqlite3_column_text(q, 3));
+	sqlite3_finalize(q);
+	g_free(sql);
+	return g_string_free(plan, FALSE);
+}
+
+/* Autoclose, the SLA timers and a bounce find exactly the rows they act
+   on, through an index: with a million tickets a scan took 0.2 s a tick. */
+static void
+test_store_timer_queries(void)
+{
+	char *dir, *path = tmp_db(&dir), *error = NULL, *ids, *plan;
+	struct store *s = store_open(path, &error);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC, id[8] = { 0 };
+	/* mailbox, status, resolved ago, merged into id[0], first fired */
+	static const struct {
+		const char *mailbox, *status;
+		gint64 resolved_ago;
+		gboolean merged, fired;
+	} rows[8] = {
+		{ "support", "open", 0, FALSE, FALSE },		/* 1 */
+		{ "support", "resolved", 100, FALSE, FALSE },	/* 2 */
+		{ "support", "resolved", 10, FALSE, FALSE },	/* 3 */
+		{ "support", "closed", 0, FALSE, FALSE },	/* 4 */
+		{ "sales", "resolved", 100, FALSE, FALSE },	/* 5 */
+		{ "support", "open", 0, TRUE, FALSE },		/* 6 */
+		{ "support", "new", 0, FALSE, TRUE },		/* 7 */
+		{ "support", "pending", 200, FALSE, FALSE },	/* 8 */
+	};
+	GPtrArray *due;
+	gint64 tid;
+
+	g_assert_nonnull(s);
+	g_assert_cmpint(store_begin(s, &error), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct store_ticket t = {
+			.mailbox = (char *)rows[i].mailbox,
+			.subject = (char *)"printer",
+			.requester = (char *)"ann@example.net",
+		};
+
+		g_assert_cmpint(store_ticket_insert(s, &t, &id[i], &error),
+				==, 0);
+		t.id = id[i];
+		t.status = (char *)rows[i].status;
+		t.updated = now;
+		/* a reopened ticket keeps its old resolved time: status
+		   decides, not the column */
+		if (rows[i].resolved_ago > 0)
+			t.resolved = now - rows[i].resolved_ago;
+		t.merged_into = rows[i].merged ? id[0] : 0;
+		if (rows[i].fired) {
+			t.sla_first_fired = TRUE;
+			t.first_response = now;
+		}
+		g_assert_cmpint(store_ticket_update(s, &t, &error), ==, 0);
+	}
+	g_assert_cmpint(store_commit(s, &error), ==, 0);
+
+	g_assert_cmpint(store_ticket_autoclose_due(s, "support", now - 50,
+						   &due, &error), ==, 0);
+	g_assert_cmpuint(due->len, ==, 1);
+	g_assert_cmpint(((struct store_ticket *)due->pdata[0])->id, ==, id[1]);
+	g_ptr_array_unref(due);
+	/* not 5 (other mailbox), not 8 (pending again) */
+	g_assert_cmpint(store_ticket_autoclose_due(s, "support", now, &due,
+						   &error), ==, 0);
+	ids = ticket_ids(due);
+	{
+		char *want = g_strdup_printf("%" G_GINT64_FORMAT ",%"
+					     G_GINT64_FORMAT, id[1], id[2]);
+
+		g_assert_cmpstr(ids, ==, want);
+		g_free(want);
+	}
+	g_free(ids);
+	g_ptr_array_unref(due);
+
+	/* first response: the open, unmerged, unfired ones */
+	g_assert_cmpint(store_ticket_sla_due(s, "support", now + 10, 0, &due,
+					     &error), ==, 0);
+	ids = ticket_ids(due);
+	{
+		char *want = g_strdup_printf("%" G_GINT64_FORMAT ",%"
+					     G_GINT64_FORMAT, id[0], id[7]);
+
+		g_assert_cmpstr(ids, ==, want);
+		g_free(want);
+	}
+	g_free(ids);
+	g_ptr_array_unref(due);
+	/* resolution: the fired first-response timer does not matter; 8
+	   was resolved once */
+	g_assert_cmpint(store_ticket_sla_due(s, "support", 0, now + 10, &due,
+					     &error), ==, 0);
+	g_assert_cmpuint(due->len, ==, 2);	/* tickets 1 and 7 */
+	g_ptr_array_unref(due);
+	/* created after the cutoff: nothing yet */
+	g_assert_cmpint(store_ticket_sla_due(s, "support", now - 1000,
+					     now - 1000, &due, &error), ==, 0);
+	g_assert_cmpuint(due->len, ==, 0);
+	g_ptr_array_unref(due);
+	g_assert_cmpint(store_outbox_bounced(s, "<none@example.com>", "gone",
+					     &tid, &error), ==, 0);
+
+	plan = stmt_plan(s, STORE_STMT_AUTOCLOSE_DUE);
+	g_assert_nonnull(strstr(plan, "INDEX tickets_autoclose"));
+	g_free(plan);
+	plan = stmt_plan(s, STORE_STMT_SLA_DUE);
+	g_assert_nonnull(strstr(plan, "INDEX tickets_sla"));
+	g_assert_null(strstr(plan, "SCAN"));
+	g_free(plan);
+	plan = stmt_plan(s, STORE_STMT_OUTBOX_BOUNCED);
+	g_assert_nonnull(strstr(plan, "INDEX outbox_message"));
+	g_assert_null(strstr(plan, "SCAN"));
+	g_free(plan);
+	store_close(s);
+	g_free(path);
+	g_free(dir);
+}
+
 static void
 test_store_ingest(void)
 {
@@ -476,6 +628,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/sent-journal-recovery",
 			test_store_sent_journal_recovery);
 	g_test_add_func("/store/checkpointer", test_store_checkpointer);
+	g_test_add_func("/store/timer-queries", test_store_timer_queries);
 	g_test_add_func("/store/ingest", test_store_ingest);
 	return g_test_run();
 }
