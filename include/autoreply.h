@@ -11,11 +11,19 @@ enum autoreply_class {
 };
 
 /* Classify msg following RFC 3834 (Auto-Submitted other than "no"),
-   Precedence bulk/junk/list, List-Id, X-Autoreply/X-Autorespond, an empty
-   return path, MAILER-DAEMON/postmaster senders, DSN reports and common
-   out-of-office subjects.  *reason_r is set to a static string saying
-   why (NULL for AUTOREPLY_HUMAN). */
+   Precedence bulk/junk/list, List-Id, List-Unsubscribe,
+   X-Autoreply/X-Autorespond, an empty return path, MAILER-DAEMON senders
+   (postmaster when the text reads like a bounce), reports
+   (multipart/report: DSNs are bounces, read receipts and the rest
+   automatic) and common out-of-office subjects.  *reason_r is set to a
+   static string saying why (NULL for AUTOREPLY_HUMAN). */
 enum autoreply_class autoreply_classify(const struct message *msg,
 					const char **reason_r);
+
+/* TRUE for an address nobody reads or that must never get an automatic
+   answer though a person may write from it: noreply@, no-reply@,
+   donotreply@, do_not_reply@, gmail-noreply@ … (separators and case
+   ignored), postmaster@ and MAILER-DAEMON@. */
+gboolean autoreply_address_unanswerable(const char *addr);
 
 #endif

@@ -68,6 +68,12 @@ struct message {
 				   X-Original-To, Envelope-To and
 				   X-Envelope-To; never NULL */
 	gboolean is_dsn;	/* multipart/report; report-type=delivery-status */
+	char *report_type;	/* the report-type of a top-level
+				   multipart/report, lower case ("" when it
+				   names none): read receipts (disposition-
+				   notification), abuse reports (feedback-
+				   report) …; NULL for any other mail */
+	char *list_unsubscribe;	/* List-Unsubscribe: bulk mail (RFC 2369) */
 
 	/*
 	 * The body comes from the inline text parts: in a multipart/mixed

@@ -91,15 +91,45 @@ autoreply_local_part_is(const char *addr, const char *local)
 	return addr[n] == '@' || addr[n] == '\0';
 }
 
+/* The mail system itself writes from these: always a bounce. */
 static gboolean
 autoreply_from_daemon(const struct message *msg)
 {
 	const char *addr = msg->from.addr;
 
 	return autoreply_local_part_is(addr, "mailer-daemon") ||
-	    autoreply_local_part_is(addr, "postmaster") ||
 	    autoreply_local_part_is(addr, "mail-daemon") ||
 	    autoreply_local_part_is(addr, "mailerdaemon");
+}
+
+gboolean
+autoreply_address_unanswerable(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	char *local;
+	gboolean r;
+
+	if (at == NULL)
+		return FALSE;
+	if (autoreply_local_part_is(addr, "postmaster") ||
+	    autoreply_local_part_is(addr, "mailer-daemon") ||
+	    autoreply_local_part_is(addr, "mail-daemon") ||
+	    autoreply_local_part_is(addr, "mailerdaemon"))
+		return TRUE;
+	local = g_ascii_strdown(addr, (gssize)(at - addr));
+	/* separators do not matter: "no-reply", "no_reply", "no.reply" */
+	{
+		char *out = local;
+
+		for (const char *p = local; *p != '\0'; p++)
+			if (*p != '-' && *p != '_' && *p != '.')
+				*out++ = *p;
+		*out = '\0';
+	}
+	r = strstr(local, "noreply") != NULL ||
+	    strstr(local, "donotreply") != NULL;
+	g_free(local);
+	return r;
 }
 
 static gboolean
@@ -162,6 +192,21 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "mailer-daemon";
 		goto out;
 	}
+	/* Read receipts, abuse and TLS reports …: RFC 3834 section 2
+	   forbids answering any of them; none is a bounce. */
+	if (msg->report_type != NULL) {
+		cls = AUTOREPLY_AUTO;
+		reason = "report";
+		goto out;
+	}
+	/* Postmasters are people too: a bounce only when it reads like
+	   one (ingest never answers the address either way) */
+	if (autoreply_local_part_is(msg->from.addr, "postmaster") &&
+	    autoreply_body_looks_bounced(msg)) {
+		cls = AUTOREPLY_BOUNCE;
+		reason = "mailer-daemon";
+		goto out;
+	}
 	if (msg->auto_submitted != NULL && *msg->auto_submitted != '\0' &&
 	    !autoreply_token_is(msg->auto_submitted, "no")) {
 		cls = AUTOREPLY_AUTO;
@@ -181,6 +226,13 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "list-id";
 		goto out;
 	}
+	/* RFC 2369; bulk senders must send it (RFC 8058, and the big
+	   mailbox providers require it of them), people's mail has none */
+	if (msg->list_unsubscribe != NULL) {
+		cls = AUTOREPLY_AUTO;
+		reason = "list-unsubscribe";
+		goto out;
+	}
 	if (msg->x_autoreply != NULL) {
 		cls = AUTOREPLY_AUTO;
 		reason = "x-autoreply";
@@ -197,6 +249,7 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "no-from";
 		goto out;
 	}
+
 	/* No "Re:" stripping: a person answering an auto-reply is human. */
 	subject = msg->subject != NULL ? msg->subject : "";
 	while (*subject == ' ' || *subject == '\t')

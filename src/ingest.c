@@ -515,11 +515,12 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 		else if (!im->mb->ack)
 			;
 		else if (!ingest_address_usable(msg->from.addr) ||
+			 autoreply_address_unanswerable(msg->from.addr) ||
 			 ingest_is_staff(im, msg->from.addr))
 			log_info("mailbox %s: ticket %" G_GINT64_FORMAT
 				 ": not acknowledged (sender %s is ours, an "
-				 "agent's or unusable)", im->mb->name, id,
-				 im->safe_from);
+				 "agent's, a no-reply address or unusable)",
+				 im->mb->name, id, im->safe_from);
 		else
 			rc = ingest_queue_ack(im, t, error_r);
 	}
@@ -1113,7 +1114,9 @@ ingest_store(struct ingest_msg *im, enum ingest_result *result_r,
 	    im->cls == AUTOREPLY_HUMAN) {
 		rc = ingest_agent_reply(im, t, reason, error_r);
 	} else if (t == NULL && im->cls == AUTOREPLY_HUMAN &&
-		   im->agent == NULL && ingest_is_status_request(im)) {
+		   im->agent == NULL &&
+		   !autoreply_address_unanswerable(im->msg->from.addr) &&
+		   ingest_is_status_request(im)) {
 		rc = ingest_status_reply(im, error_r);
 		*ticket_id_r = 0;
 		return rc;

@@ -669,6 +669,7 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	msg->auto_submitted = message_header(ctx, obj, "Auto-Submitted");
 	msg->precedence = message_header(ctx, obj, "Precedence");
 	msg->list_id = message_header(ctx, obj, "List-Id");
+	msg->list_unsubscribe = message_header(ctx, obj, "List-Unsubscribe");
 	msg->x_autoreply = message_header(ctx, obj, "X-Autoreply");
 	if (msg->x_autoreply == NULL)
 		msg->x_autoreply = message_header(ctx, obj, "X-Autorespond");
@@ -688,6 +689,7 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	message_header_cap(msg->auto_submitted, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->precedence, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->list_id, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->list_unsubscribe, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->x_autoreply, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->x_loop, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->content_language, MESSAGE_MAX_HEADER);
@@ -1352,16 +1354,18 @@ message_attachments(struct message_ctx *ctx)
 	}
 }
 
-static gboolean
-message_is_dsn(GMimeObject *top)
+/* The report-type of a top-level multipart/report (RFC 6522), lower
+   case, "" when absent; NULL when top is something else. */
+static char *
+message_report_type(GMimeObject *top)
 {
 	const char *rt;
 
 	if (top == NULL || !GMIME_IS_MULTIPART(top) ||
 	    !part_is_type(top, "multipart", "report"))
-		return FALSE;
+		return NULL;
 	rt = g_mime_object_get_content_type_parameter(top, "report-type");
-	return rt != NULL && g_ascii_strcasecmp(rt, "delivery-status") == 0;
+	return g_ascii_strdown(rt != NULL ? rt : "", -1);
 }
 
 /* Body of a message GMime could not parse: the text after the first
@@ -1515,7 +1519,10 @@ message_parse(const char *data, size_t len)
 
 	if (gmsg != NULL) {
 		top = g_mime_message_get_mime_part(gmsg);
-		msg->is_dsn = message_is_dsn(top);
+		msg->report_type = message_report_type(top);
+		message_header_cap(msg->report_type, MESSAGE_MAX_HEADER);
+		msg->is_dsn = msg->report_type != NULL &&
+			      strcmp(msg->report_type, "delivery-status") == 0;
 		message_collect(&ctx, top, 0);
 		message_body(&ctx, top);
 		message_attachments(&ctx);
@@ -1561,6 +1568,8 @@ message_free(struct message *msg)
 	g_free(msg->auto_submitted);
 	g_free(msg->precedence);
 	g_free(msg->list_id);
+	g_free(msg->list_unsubscribe);
+	g_free(msg->report_type);
 	g_free(msg->x_autoreply);
 	g_free(msg->x_loop);
 	g_free(msg->content_language);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent-auth.h"
+#include "autoreply.h"
 #include "log.h"
 #include "mailer.h"
 #include "reply-text.h"
@@ -133,7 +134,8 @@ rules_on_resolved(struct ingest *ingest, const struct store_ticket *t,
 	const struct config_mailbox *mb = rules_mailbox(ingest, t);
 	int rc;
 
-	if (mb == NULL || t->requester == NULL || *t->requester == '\0')
+	if (mb == NULL || t->requester == NULL || *t->requester == '\0' ||
+	    autoreply_address_unanswerable(t->requester))
 		return 0;
 	if (mb->survey && config_agent_find(mb, t->requester) == NULL &&
 	    !config_is_own_address(ingest->config, t->requester)) {

@@ -1238,9 +1238,18 @@ static const struct autoreply_case {
 	  "delivered.\n", AUTOREPLY_BOUNCE, "null-return-path" },
 	{ "From: Mailer-Daemon@x.example\n\n", AUTOREPLY_BOUNCE,
 	  "mailer-daemon" },
-	{ "From: postmaster@x.example\n\n", AUTOREPLY_BOUNCE,
-	  "mailer-daemon" },
+	{ "From: postmaster@x.example\n\nThis is the mail system at host "
+	  "x.example.\nI'm sorry to have to inform you that your message "
+	  "could not be delivered\n", AUTOREPLY_BOUNCE, "mailer-daemon" },
+	/* a person writing as postmaster: not a bounce (and not answered:
+	   autoreply_address_unanswerable()) */
+	{ "From: Bob <postmaster@x.example>\nSubject: your links\n\nHi, "
+	  "the links in your newsletter are broken.\n", AUTOREPLY_HUMAN,
+	  NULL },
 	{ "From: postmaster.bob@x.example\n\n", AUTOREPLY_HUMAN, NULL },
+	{ "From: shop@x.example\nList-Unsubscribe: "
+	  "<https://x.example/u?id=1>\n\nSale!\n", AUTOREPLY_AUTO,
+	  "list-unsubscribe" },
 	{ "Subject: hi\n\n", AUTOREPLY_AUTO, "no-from" },
 	{ "From: a@x.example\nSubject: Out of Office: back Monday\n\n",
 	  AUTOREPLY_AUTO, "out-of-office-subject" },
@@ -1269,9 +1278,21 @@ static const struct autoreply_case {
 	{ "From: a@x.example\nContent-Type: multipart/report; "
 	  "report-type=delivery-status; boundary=b\n\n--b\n\nx\n--b--\n",
 	  AUTOREPLY_BOUNCE, "dsn" },
+	/* read receipts, abuse reports, any report: never answered, not
+	   bounces either */
 	{ "From: a@x.example\nContent-Type: multipart/report; "
 	  "report-type=disposition-notification; boundary=b\n\n--b\n\nx\n"
-	  "--b--\n", AUTOREPLY_HUMAN, NULL },
+	  "--b--\n", AUTOREPLY_AUTO, "report" },
+	{ "From: feedback@arf.x.example\nContent-Type: multipart/report; "
+	  "report-type=\"feedback-report\"; boundary=b\n\n--b\n\nx\n"
+	  "--b--\n", AUTOREPLY_AUTO, "report" },
+	{ "From: a@x.example\nContent-Type: multipart/report; boundary=b\n\n"
+	  "--b\n\nx\n--b--\n", AUTOREPLY_AUTO, "report" },
+	/* a report attached to a person's mail is that person's mail */
+	{ "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\n\nsee the receipt\n--b\nContent-Type: multipart/report; "
+	  "report-type=disposition-notification; boundary=c\n\n--c\n\nx\n"
+	  "--c--\n--b--\n", AUTOREPLY_HUMAN, NULL },
 };
 
 static void
@@ -1291,6 +1312,32 @@ test_autoreply(void)
 		message_free(msg);
 	}
 	g_assert_cmpint(autoreply_classify(NULL, NULL), ==, AUTOREPLY_HUMAN);
+}
+
+static void
+test_autoreply_unanswerable(void)
+{
+	static const char *const yes[] = {
+		"noreply@x.example", "No-Reply@x.example",
+		"gmail-noreply@google.example", "do_not_reply@x.example",
+		"donotreply.billing@x.example", "NOREPLY+123@x.example",
+		"postmaster@x.example", "MAILER-DAEMON@x.example",
+	};
+	static const char *const no[] = {
+		"reply@x.example", "nora.reilly@x.example",
+		"postmaster.bob@x.example", "ann@noreply.example",
+		"support@x.example", "", "noreply",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+		g_test_message("%s", yes[i]);
+		g_assert_true(autoreply_address_unanswerable(yes[i]));
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(no); i++) {
+		g_test_message("%s", no[i]);
+		g_assert_false(autoreply_address_unanswerable(no[i]));
+	}
+	g_assert_false(autoreply_address_unanswerable(NULL));
 }
 
 /* Charsets named in headers are pinned (message-charset.c), at most a
@@ -1343,5 +1390,7 @@ main(int argc, char **argv)
 	g_test_add_func("/charset/pins", test_charset_pins);
 	g_test_add_func("/html/cases", test_html);
 	g_test_add_func("/autoreply/cases", test_autoreply);
+	g_test_add_func("/autoreply/unanswerable",
+			test_autoreply_unanswerable);
 	return g_test_run();
 }

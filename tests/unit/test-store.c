@@ -534,6 +534,23 @@ test_store_ingest(void)
 		"To: support@example.com\r\nMessage-ID: <m3@example.net>\r\n"
 		"Auto-Submitted: auto-replied\r\n"
 		"Subject: Out of office\r\n\r\nAway\r\n";
+	/* a ticket each, none answered: a web form's no-reply sender, a
+	   read receipt, a newsletter */
+	const char *const silent[] = {
+		"From: Web Shop <noreply@shop.example>\r\n"
+		"To: support@example.com\r\nMessage-ID: <m4@shop.example>\r\n"
+		"Subject: Contact form: order 17\r\n\r\nWhere is it?\r\n",
+		"From: carl@example.net\r\nTo: support@example.com\r\n"
+		"Message-ID: <m5@example.net>\r\nSubject: Read: hello\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+		"report-type=disposition-notification; boundary=b\r\n\r\n"
+		"--b\r\n\r\nDisplayed.\r\n--b\r\nContent-Type: "
+		"message/disposition-notification\r\n\r\nDisposition: "
+		"manual-action/MDN-sent-manually; displayed\r\n--b--\r\n",
+		"From: news@shop.example\r\nTo: support@example.com\r\n"
+		"Message-ID: <m6@shop.example>\r\nSubject: Sale\r\n"
+		"List-Unsubscribe: <mailto:u@shop.example>\r\n\r\n50 %\r\n",
+	};
 
 	conf_text = g_strdup_printf(
 		"[database]\npath = %s\n[smtp]\nurl = smtp://127.0.0.1:1\n"
@@ -568,6 +585,18 @@ test_store_ingest(void)
 				       strlen(m3), NULL, &result, &t2, &error),
 			==, 0);
 	g_assert_cmpint(t2, !=, t1);
+	for (guint i = 0; i < G_N_ELEMENTS(silent); i++) {
+		gint64 t3;
+
+		g_assert_cmpint(ingest_message(&ing,
+					       config->mailboxes->pdata[0],
+					       silent[i], strlen(silent[i]),
+					       NULL, &result, &t3, &error),
+				==, 0);
+		g_assert_cmpint(result, ==, INGEST_STORED);
+		g_assert_cmpint(t3, >, t2);
+		t2 = t3;
+	}
 
 	/* exactly one acknowledgement: for ticket t1, to Ann */
 	g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items, &error),
