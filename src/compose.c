@@ -657,6 +657,18 @@ compose_raw_header(const char *data, gsize len, const char *name)
 	return NULL;
 }
 
+/* v without its line breaks, as message.c unfolds (RFC 5322 2.2.3). */
+static char *
+compose_unfold(const char *v)
+{
+	GString *out = g_string_sized_new(strlen(v));
+
+	for (; *v != '\0'; v++)
+		if (*v != '\r' && *v != '\n')
+			g_string_append_c(out, *v);
+	return g_string_free(out, FALSE);
+}
+
 /* Append the addresses of header name in data to out.  Returns -1 when the
    header is there but GMime finds no mailbox in it or it is not UTF-8: the
    parser then reads it its own ways. */
@@ -670,7 +682,14 @@ compose_read_addresses(GMimeParserOptions *o, const char *data, gsize len,
 	if (v == NULL)
 		return 0;
 	if (g_utf8_validate(v, -1, NULL)) {
-		list = internet_address_list_parse(o, v);
+		char *unfolded = compose_unfold(v);
+		char *ready = message_address_value_prepare(o, unfolded);
+
+		/* as message_parse(): GMime reads the header as it is unless
+		   a name holds encoded words */
+		list = internet_address_list_parse(o, ready != NULL ? ready : v);
+		g_free(ready);
+		g_free(unfolded);
 		if (list != NULL) {
 			message_address_list_collect(list, out, 0);
 			g_object_unref(list);
@@ -712,11 +731,9 @@ compose_read_headers(struct message *msg, const char *data, gsize len)
 	if (v != NULL && !g_utf8_validate(v, -1, NULL)) {
 		rc = -1;	/* the parser guesses the charset */
 	} else if (v != NULL) {
-		char *unfolded = g_mime_utils_header_unfold(v);
-		char *decoded = g_mime_utils_header_decode_text(o, unfolded);
+		char *unfolded = compose_unfold(v);
 
-		msg->subject = message_header_clean(decoded);
-		g_free(decoded);
+		msg->subject = message_header_text_decode(o, unfolded);
 		g_free(unfolded);
 	}
 	g_free(v);

@@ -451,6 +451,87 @@ charset_finish(char *s)
 	return s;
 }
 
+/*
+ * ISO-2022-JP as Microsoft and most Japanese mailers write it (CP50221):
+ * JIS X 0208 with the NEC and IBM extensions (①, №, ㈱ …) that glibc's
+ * ISO-2022-JP converters refuse, so one such character would leave the
+ * whole text undecoded.  The escapes switch between sets whose bytes map
+ * to EUC-JP by arithmetic; EUC-JP-MS then knows the extensions.  NULL
+ * when the text uses a set this does not know (left to iconv).
+ */
+static char *
+iso2022jp_ms(const char *text, size_t len)
+{
+	GString *euc = g_string_sized_new(len);
+	enum { ASCII, KANJI, KANA, KANJI_SUP } set = ASCII;
+	char *res;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == 0x1b) {
+			const char *e = text + i + 1;
+			size_t left = len - i - 1;
+
+			if (left >= 2 && e[0] == '(' &&
+			    (e[1] == 'B' || e[1] == 'J')) {
+				set = ASCII;
+				i += 2;
+			} else if (left >= 2 && e[0] == '(' && e[1] == 'I') {
+				set = KANA;
+				i += 2;
+			} else if (left >= 2 && e[0] == '$' &&
+				   (e[1] == 'B' || e[1] == '@')) {
+				set = KANJI;
+				i += 2;
+			} else if (left >= 3 && e[0] == '$' && e[1] == '(' &&
+				   (e[2] == 'B' || e[2] == 'Q' || e[2] == 'O')) {
+				set = KANJI;
+				i += 3;
+			} else if (left >= 3 && e[0] == '$' && e[1] == '(' &&
+				   e[2] == 'D') {
+				set = KANJI_SUP;
+				i += 3;
+			} else {
+				g_string_free(euc, TRUE);
+				return NULL;
+			}
+			continue;
+		}
+		if (c == '\n' || c == '\r')
+			set = ASCII;	/* every line starts in ASCII */
+		if (c >= 0x80) {
+			g_string_free(euc, TRUE);
+			return NULL;
+		}
+		if (set == ASCII || c <= 0x20 || c == 0x7f) {
+			g_string_append_c(euc, (char)c);
+		} else if (set == KANA) {
+			g_string_append_c(euc, (char)0x8e);
+			g_string_append_c(euc, (char)(c | 0x80));
+		} else if (i + 1 < len && (unsigned char)text[i + 1] > 0x20 &&
+			   (unsigned char)text[i + 1] < 0x7f) {
+			if (set == KANJI_SUP)
+				g_string_append_c(euc, (char)0x8f);
+			g_string_append_c(euc, (char)(c | 0x80));
+			g_string_append_c(euc, (char)(text[i + 1] | 0x80));
+			i++;
+		} else {
+			g_string_append_c(euc, (char)c);
+		}
+	}
+	res = charset_iconv(euc->str, euc->len, "EUC-JP-MS", FALSE, NULL);
+	g_string_free(euc, TRUE);
+	return res;
+}
+
+static gboolean
+charset_is_iso2022jp(const char *iconv_name)
+{
+	return g_ascii_strncasecmp(iconv_name, "ISO-2022-JP", 11) == 0 &&
+	       g_ascii_strncasecmp(iconv_name, "ISO-2022-JP-2", 13) != 0;
+}
+
 char *
 message_text_to_utf8(const char *text, size_t len, const char *charset)
 {
@@ -494,6 +575,8 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 			return res;	/* validated above */
 		} else {
 			res = charset_iconv(text, len, from, FALSE, NULL);
+			if (res == NULL && charset_is_iso2022jp(from))
+				res = iso2022jp_ms(text, len);
 			if (res != NULL && !utf8_plausible(res)) {
 				g_free(res);
 				res = NULL;
@@ -503,7 +586,10 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 		}
 	}
 
-	if (valid_utf8) {
+	/* 7-bit text in a stateful charset that did not convert is not
+	   UTF-8 text: its escapes would show */
+	if (valid_utf8 && !(ascii && from != NULL &&
+			    charset_is_stateful(from))) {
 		res = utf8_dup_strip_bom(text, len);
 		g_free(copy);
 		return res;	/* validated above */
@@ -537,4 +623,140 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 done:
 	g_free(copy);
 	return charset_finish(res);
+}
+
+/* ---- RFC 2047 encoded words ---- */
+
+/* An encoded word "=?charset[*lang]?B|Q?payload?=" at p: its parts, and
+   *end_r just after it.  No blank inside (RFC 2047 section 5). */
+struct encoded_word {
+	char charset[64];
+	char encoding;		/* 'B' or 'Q' */
+	const char *payload;
+	size_t payload_len;
+	const char *end;
+};
+
+static gboolean
+encoded_word_at(const char *p, struct encoded_word *w)
+{
+	const char *cs, *q, *pl, *e;
+	size_t n;
+
+	if (p[0] != '=' || p[1] != '?')
+		return FALSE;
+	cs = p + 2;
+	for (q = cs; *q != '\0' && *q != '?' && *q > ' ' && *q != 0x7f; q++)
+		;
+	if (*q != '?' || q == cs)
+		return FALSE;
+	n = (size_t)(q - cs);
+	{
+		const char *star = memchr(cs, '*', n);	/* RFC 2231 language */
+
+		if (star != NULL)
+			n = (size_t)(star - cs);
+	}
+	if (n == 0 || n >= sizeof(w->charset))
+		return FALSE;
+	w->encoding = g_ascii_toupper(q[1]);
+	if ((w->encoding != 'B' && w->encoding != 'Q') || q[2] != '?')
+		return FALSE;
+	pl = q + 3;
+	for (e = pl; *e != '\0' && !(e[0] == '?' && e[1] == '=') &&
+	     *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n'; e++)
+		;
+	if (e[0] != '?' || e[1] != '=')
+		return FALSE;
+	memcpy(w->charset, cs, n);
+	w->charset[n] = '\0';
+	w->payload = pl;
+	w->payload_len = (size_t)(e - pl);
+	w->end = e + 2;
+	return TRUE;
+}
+
+/* Append the bytes an encoded word stands for. */
+static void
+encoded_word_decode(const struct encoded_word *w, GByteArray *out)
+{
+	if (w->encoding == 'B') {
+		gint state = 0;
+		guint save = 0;
+		guint at = out->len;
+		gsize n;
+
+		g_byte_array_set_size(out, at + w->payload_len * 3 / 4 + 3);
+		n = g_base64_decode_step(w->payload, w->payload_len,
+					 out->data + at, &state, &save);
+		g_byte_array_set_size(out, at + (guint)n);
+		return;
+	}
+	for (size_t i = 0; i < w->payload_len; i++) {
+		char c = w->payload[i];
+		guint8 b = (guint8)c;
+
+		if (c == '_') {
+			b = ' ';
+		} else if (c == '=' && i + 2 < w->payload_len &&
+			   g_ascii_xdigit_value(w->payload[i + 1]) >= 0 &&
+			   g_ascii_xdigit_value(w->payload[i + 2]) >= 0) {
+			b = (guint8)(g_ascii_xdigit_value(w->payload[i + 1]) *
+				     16 +
+				     g_ascii_xdigit_value(w->payload[i + 2]));
+			i += 2;
+		}
+		g_byte_array_append(out, &b, 1);
+	}
+}
+
+/* Convert the bytes of a run of encoded words and append them. */
+static void
+encoded_run_flush(GString *out, GByteArray *bytes, const char *charset)
+{
+	char *u;
+
+	if (bytes->len == 0)
+		return;
+	u = message_text_to_utf8((const char *)bytes->data, bytes->len,
+				 charset);
+	g_string_append(out, u);
+	g_free(u);
+	g_byte_array_set_size(bytes, 0);
+}
+
+char *
+message_decode_words(const char *value)
+{
+	GString *out = g_string_sized_new(strlen(value));
+	GByteArray *bytes = g_byte_array_new();
+	char charset[64] = "";
+	const char *p = value;
+
+	while (*p != '\0') {
+		struct encoded_word w;
+		const char *next;
+
+		if (!encoded_word_at(p, &w)) {
+			encoded_run_flush(out, bytes, charset);
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		/* Adjacent words in one charset are one run of bytes: a
+		   character may be split between them, and each word's
+		   base64 has its own padding. */
+		if (g_ascii_strcasecmp(w.charset, charset) != 0) {
+			encoded_run_flush(out, bytes, charset);
+			memcpy(charset, w.charset, sizeof(charset));
+		}
+		encoded_word_decode(&w, bytes);
+		p = w.end;
+		/* blanks between two encoded words are not text */
+		next = p + strspn(p, " \t\r\n");
+		if (next != p && encoded_word_at(next, &w))
+			p = next;
+	}
+	encoded_run_flush(out, bytes, charset);
+	g_byte_array_free(bytes, TRUE);
+	return g_string_free(out, FALSE);
 }

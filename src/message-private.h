@@ -40,6 +40,29 @@ void message_address_list_collect(InternetAddressList *list, GPtrArray *out,
    reference to raw. */
 struct message *message_new_empty(GBytes *raw);
 
+/* value with its RFC 2047 encoded words decoded to UTF-8, newly
+   allocated: adjacent words in one charset decoded as one run of bytes,
+   blanks between words dropped, each run converted by
+   message_text_to_utf8() (its charset aliases and guessing).  Text
+   outside encoded words is copied as it is. */
+char *message_decode_words(const char *value);
+
+/* An unstructured header's unfolded UTF-8 value (Subject, Thread-Topic)
+   decoded and cleaned as message_parse() does it: encoded words by
+   message_decode_words(), not by GMime (GMime 3.2.13 drops every base64
+   word after a padded one of the same charset, and knows none of the
+   charset aliases of message-charset.c); GMime's decoding only when it
+   reads words ours leaves. */
+char *message_header_text_decode(GMimeParserOptions *options,
+				 const char *value);
+
+/* An address header's unfolded raw value made ready for
+   internet_address_list_parse() as message_parse() does it: 8-bit text
+   made UTF-8, each display name with encoded words decoded here into a
+   quoted string.  NULL when the value can be parsed as it is. */
+char *message_address_value_prepare(GMimeParserOptions *options,
+				    const char *raw);
+
 /* Keep the iconv module of the charset named by len bytes at charset
    loaded for the life of the process (message-charset.c). */
 void message_charset_pin(const char *charset, size_t len);

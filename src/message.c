@@ -250,7 +250,8 @@ raw_header(const char *data, size_t len, const char *name)
 				line_end = le;
 				if (line_end > p && line_end[-1] == '\r')
 					line_end--;
-				g_string_append_c(v, ' ');
+				/* unfolding removes the line break only
+				   (RFC 5322 2.2.3) */
 				g_string_append_len(v, p, line_end - p);
 				p = eol != NULL ? eol + 1 : end;
 			}
@@ -328,44 +329,74 @@ message_header_all(GMimeObject *obj, const char *name, gboolean as_addr,
 	}
 }
 
-/* Header with RFC 2047 decoding, for the raw-scan fallback. */
+/* value's encoded words decoded by message_decode_words(); GMime's
+   reading when that left words it could not read and GMime's did not.
+   value must be UTF-8. */
+static char *
+message_decode_text(GMimeParserOptions *options, const char *value)
+{
+	char *dec;
+
+	if (strstr(value, "=?") == NULL)
+		return g_strdup(value);
+	dec = message_decode_words(value);
+	if (strstr(dec, "=?") != NULL && strstr(dec, "?=") != NULL) {
+		char *gm = g_mime_utils_header_decode_text(options, value);
+
+		if (gm != NULL && strstr(gm, "=?") == NULL) {
+			g_free(dec);
+			return gm;
+		}
+		g_free(gm);
+	}
+	return dec;
+}
+
+/* The raw value of header name made UTF-8: 8-bit text through the
+   guessing of message_text_to_utf8() (GMime would read undeclared 8-bit
+   with its fallback list in order: "Müller" as GB18030); NULL when
+   absent. */
+static char *
+raw_header_utf8(struct message_ctx *ctx, const char *name)
+{
+	char *raw = raw_header(ctx->data, ctx->len, name), *u;
+
+	if (raw == NULL || g_utf8_validate(raw, -1, NULL))
+		return raw;
+	u = message_text_to_utf8(raw, strlen(raw), NULL);
+	g_free(raw);
+	return u;
+}
+
+/*
+ * An unstructured header (Subject, Thread-Topic) decoded and cleaned, from
+ * the raw header block, or NULL when absent.  Not GMime's decoding: GMime
+ * 3.2.13 (Debian 12) drops everything after the first of several base64
+ * words in one charset when that word ends in padding, and it converts
+ * with the charset as named, without the aliases of message-charset.c
+ * (ISO-8859-1 read as windows-1252, EUC-KR as CP949, Shift_JIS as CP932,
+ * ISO-2022-JP with the NEC extensions).
+ */
 static char *
 message_header_decoded(struct message_ctx *ctx, const char *name)
 {
-	char *raw, *dec, *r;
+	char *raw = raw_header_utf8(ctx, name), *r;
 
-	raw = raw_header(ctx->data, ctx->len, name);
 	if (raw == NULL)
 		return NULL;
-	dec = g_mime_utils_header_decode_text(ctx->options, raw);
-	r = message_header_clean(dec != NULL ? dec : raw);
-	g_free(dec);
+	r = message_header_text_decode(ctx->options, raw);
 	g_free(raw);
 	return r;
 }
 
-/*
- * Raw 8-bit header values in no declared charset: GMime tries its fallback
- * charsets in order and takes the first that converts, which reads Latin-1
- * "Müller" as GB18030.  Return the raw value converted with the guessing
- * of message_text_to_utf8() instead, or NULL when the value is ASCII or
- * UTF-8 (GMime's reading is right then).
- */
-static char *
-raw_header_8bit(struct message_ctx *ctx, const char *name)
+char *
+message_header_text_decode(GMimeParserOptions *options, const char *value)
 {
-	char *raw, *u;
+	char *dec = message_decode_text(options, value);
+	char *r = message_header_clean(dec);
 
-	raw = raw_header(ctx->data, ctx->len, name);
-	if (raw == NULL)
-		return NULL;
-	if (g_utf8_validate(raw, -1, NULL)) {
-		g_free(raw);
-		return NULL;
-	}
-	u = message_text_to_utf8(raw, strlen(raw), NULL);
-	g_free(raw);
-	return u;
+	g_free(dec);
+	return r;
 }
 
 /* ---- addresses ---- */
@@ -412,6 +443,97 @@ message_address_list_collect(InternetAddressList *list, GPtrArray *out,
 	}
 }
 
+/* Append the entry [from, to) of an address header to out, its display
+   name (before the "<" at lt, NULL when none) decoded into a quoted
+   string when it holds encoded words. */
+static void
+address_entry_append(GMimeParserOptions *options, GString *out,
+		     const char *from, const char *to, const char *lt)
+{
+	GString *phrase;
+	char *dec, *clean;
+
+	if (lt == NULL || g_strstr_len(from, lt - from, "=?") == NULL) {
+		g_string_append_len(out, from, to - from);
+		return;
+	}
+	/* the phrase unquoted (mailers quote encoded words too) */
+	phrase = g_string_sized_new((gsize)(lt - from));
+	for (const char *p = from; p < lt; p++) {
+		if (*p == '\\' && p + 1 < lt)
+			g_string_append_c(phrase, *++p);
+		else if (*p != '"')
+			g_string_append_c(phrase, *p);
+	}
+	dec = message_decode_text(options, phrase->str);
+	clean = message_header_clean(dec);
+	g_string_append_c(out, '"');
+	for (const char *p = clean; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append(out, "\" ");
+	g_string_append_len(out, lt, to - lt);
+	g_free(clean);
+	g_free(dec);
+	g_string_free(phrase, TRUE);
+}
+
+char *
+message_address_value_prepare(GMimeParserOptions *options, const char *raw)
+{
+	const char *p, *entry, *lt = NULL;
+	gboolean quoted = FALSE, angle = FALSE, eightbit;
+	int depth = 0;
+	GString *out;
+	char *v;
+
+	eightbit = !g_utf8_validate(raw, -1, NULL);
+	if (!eightbit && strstr(raw, "=?") == NULL)
+		return NULL;
+	v = eightbit ? message_text_to_utf8(raw, strlen(raw), NULL) :
+		g_strdup(raw);
+	if (strstr(v, "=?") == NULL)
+		return v;
+	out = g_string_sized_new(strlen(v));
+	for (p = entry = v; *p != '\0'; p++) {
+		if (quoted || depth > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (quoted && *p == '"')
+				quoted = FALSE;
+			else if (!quoted && *p == '(')
+				depth++;
+			else if (!quoted && *p == ')')
+				depth--;
+			continue;
+		}
+		if (*p == '"') {
+			quoted = TRUE;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == '<') {
+			if (!angle && lt == NULL)
+				lt = p;
+			angle = TRUE;
+		} else if (*p == '>') {
+			angle = FALSE;
+		} else if (!angle && (*p == ':' || *p == ';')) {
+			g_string_free(out, TRUE);	/* a group */
+			return v;
+		} else if (!angle && *p == ',') {
+			address_entry_append(options, out, entry, p, lt);
+			g_string_append_c(out, ',');
+			entry = p + 1;
+			lt = NULL;
+		}
+	}
+	address_entry_append(options, out, entry, p, lt);
+	g_free(v);
+	return g_string_free(out, FALSE);
+}
+
 /* Fill out from a list, falling back to the raw header name when GMime
    found no mailbox in it. */
 static void
@@ -421,7 +543,13 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 	InternetAddressList *parsed;
 	char *raw;
 
-	raw = raw_header_8bit(ctx, name);
+	raw = raw_header(ctx->data, ctx->len, name);
+	if (raw != NULL) {
+		char *v = message_address_value_prepare(ctx->options, raw);
+
+		g_free(raw);
+		raw = v;
+	}
 	if (raw != NULL) {
 		parsed = internet_address_list_parse(ctx->options, raw);
 		if (parsed != NULL) {
@@ -611,18 +739,9 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	char *v;
 
 	/* Subject */
-	v = raw_header_8bit(ctx, "Subject");
-	if (v != NULL) {
-		char *dec = g_mime_utils_header_decode_text(ctx->options, v);
-
-		msg->subject = message_header_clean(dec != NULL ? dec : v);
-		g_free(dec);
-		g_free(v);
-	}
+	msg->subject = message_header_decoded(ctx, "Subject");
 	if (msg->subject == NULL && gmsg != NULL)
 		msg->subject = message_header_clean(g_mime_message_get_subject(gmsg));
-	if (msg->subject == NULL)
-		msg->subject = message_header_decoded(ctx, "Subject");
 	if (msg->subject == NULL)
 		msg->subject = g_strdup("");
 	message_header_cap(msg->subject, MESSAGE_MAX_SUBJECT);
@@ -1297,6 +1416,78 @@ message_attachment_free(struct message_attachment *a)
 
 /* Every leaf that is not body (nor blank text, nor another rendering of
    the body) becomes an attachment, so nothing sent stays invisible. */
+/* The value of parameter name in a raw (folded) header value, unquoted,
+   or NULL.  Only name=… (not RFC 2231's name*=…). */
+static char *
+raw_param(const char *value, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strchr(value, ';'); p != NULL;
+	     p = strchr(p + 1, ';')) {
+		const char *q = p + 1;
+		GString *v;
+
+		q += strspn(q, " \t\r\n");
+		if (g_ascii_strncasecmp(q, name, n) != 0)
+			continue;
+		q += n;
+		q += strspn(q, " \t\r\n");
+		if (*q != '=')
+			continue;
+		q++;
+		q += strspn(q, " \t\r\n");
+		v = g_string_new(NULL);
+		if (*q == '"') {
+			for (q++; *q != '\0' && *q != '"'; q++) {
+				if (*q == '\r' || *q == '\n')
+					continue;	/* folding */
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+				g_string_append_c(v, *q);
+			}
+		} else {
+			g_string_append_len(v, q, strcspn(q, "; \t\r\n"));
+		}
+		return g_string_free(v, FALSE);
+	}
+	return NULL;
+}
+
+/* An attachment's name: GMime's, unless the raw filename= or name=
+   parameter holds encoded words (not allowed there, written by many
+   mailers), decoded here for the reasons message_header_decoded()
+   gives. */
+static char *
+part_filename(struct message_ctx *ctx, GMimeObject *obj, const char *gmime)
+{
+	static const char *const where[][2] = {
+		{ "Content-Disposition", "filename" },
+		{ "Content-Type", "name" },
+	};
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(where); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header(list,
+							       where[i][0]);
+		const char *rv = h != NULL ? g_mime_header_get_raw_value(h) :
+			NULL;
+		char *v = rv != NULL ? raw_param(rv, where[i][1]) : NULL;
+
+		if (v == NULL)
+			continue;
+		if (g_utf8_validate(v, -1, NULL) && strstr(v, "=?") != NULL) {
+			char *dec = message_decode_text(ctx->options, v);
+
+			g_free(v);
+			return dec;
+		}
+		g_free(v);
+		break;		/* the name is there, plain: GMime's */
+	}
+	return g_strdup(gmime);
+}
+
 static void
 message_attachments(struct message_ctx *ctx)
 {
@@ -1307,6 +1498,7 @@ message_attachments(struct message_ctx *ctx)
 		GMimeObject *obj = g_ptr_array_index(ctx->leaves, i);
 		struct message_attachment *a;
 		const char *name = NULL;
+		char *decoded;
 		GByteArray *content;
 
 		if (g_hash_table_contains(ctx->skip, obj))
@@ -1341,7 +1533,9 @@ message_attachments(struct message_ctx *ctx)
 			continue;
 		}
 		a = g_new0(struct message_attachment, 1);
-		a->filename = filename_sanitise(name);
+		decoded = part_filename(ctx, obj, name);
+		a->filename = filename_sanitise(decoded);
+		g_free(decoded);
 		if (*a->filename == '\0' && part_is_type(obj, "text", "*")) {
 			g_free(a->filename);
 			a->filename = filename_for_text(obj, i + 1,

@@ -577,6 +577,38 @@ static const struct header_case {
 	  "e aus K\xf6ln\nMessage-ID: <m10@x>\n\n",
 	  "m10@x", "Grüße aus Köln", "Jürgen Müller", "j@x.example", NULL,
 	  NULL, 0 },
+	/* several base64 words in one charset, the first padded: GMime
+	   3.2.13 kept only the first */
+	{ "Subject: =?UTF-8?B?U2ltcGxlIHRleHQuIEhvdyBhcmUgeW91PyA=?=\n"
+	  " =?UTF-8?B?0JrQsNC6INGC0Ysg0L/QvtC20LjQstCw0LXRiNGMPw==?=\n"
+	  "From: =?utf-8?B?YWI=?=\n =?utf-8?B?ZGVm?= <a@b.example>\n"
+	  "Message-ID: <m11@x>\n\n", "m11@x",
+	  "Simple text. How are you? Как ты поживаешь?", "abdef",
+	  "a@b.example", NULL, NULL, 0 },
+	/* a character split between two words */
+	{ "Subject: =?utf-8?Q?caf=C3?= =?utf-8?Q?=A9_ok?=\n"
+	  "Message-ID: <m12@x>\n\n", "m12@x", "café ok", "", "", NULL, NULL,
+	  0 },
+	/* the charsets as mailers mean them: windows-1252 for ISO-8859-1,
+	   CP949 for EUC-KR, CP932 for Shift_JIS, NEC extensions in
+	   ISO-2022-JP */
+	{ "Subject: =?iso-8859-1?Q?price_=805_=96_ok?=\n"
+	  "From: =?euc-kr?B?jGO55rCix88=?= <k@x.example>\n"
+	  "Message-ID: <m13@x>\n\n", "m13@x", "price €5 – ok", "똠방각하",
+	  "k@x.example", NULL, NULL, 0 },
+	{ "Subject: =?shift_jis?B?h0Du4A==?= =?ISO-2022-JP?B?GyRCLWIbKEI0MQ==?=\n"
+	  "Message-ID: <m14@x>\n\n", "m14@x", "①髙№41", "", "", NULL, NULL,
+	  0 },
+	/* a decoded name with a comma and quotes stays one name; text
+	   between words stays; a word that is not one stays as it is */
+	{ "From: =?utf-8?Q?M=C3=BCller=2C_=22Hans=22?= <h@x.example>, "
+	  "b@x.example\nSubject: [#12] =?utf-8?Q?R=C3=A9?= about =?bogus\n"
+	  "Message-ID: <m15@x>\n\n", "m15@x", "[#12] Ré about =?bogus",
+	  "Müller, \"Hans\"", "h@x.example", NULL, NULL, 0 },
+	/* quoted encoded words (not allowed, common) */
+	{ "From: \"=?utf-8?B?SsO8cmdlbg==?=\" <j@x.example>\n"
+	  "Message-ID: <m16@x>\n\n", "m16@x", "", "Jürgen", "j@x.example",
+	  NULL, NULL, 0 },
 };
 
 static void
@@ -714,6 +746,16 @@ static const struct mime_case {
 	  "gpj.exe\"\n\nx\n"
 	  "--b\nContent-Type: Image/JPEG\n\nx\n"
 	  "--b--\n", "see files", FALSE, "passwd||abgpj.exe|" },
+	{ "encoded words in file names, split in two",
+	  "Message-ID: <a4b@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nsee files\n"
+	  "--b\nContent-Type: application/pdf; name=\"=?utf-8?B?"
+	  "UmVjaG51bmctTcOkcno=?= =?utf-8?B?MjAyNC5wZGY=?=\"\n"
+	  "Content-Disposition: attachment;\n filename=\"=?utf-8?B?"
+	  "UmVjaG51bmctTcOkcno=?=\n =?utf-8?B?MjAyNC5wZGY=?=\"\n\nx\n"
+	  "--b\nContent-Type: application/pdf; name=\"=?iso-8859-1?Q?"
+	  "=C4rger.pdf?=\"\n\nx\n"
+	  "--b--\n", "see files", FALSE, "Rechnung-März2024.pdf|Ärger.pdf" },
 	{ "CRLF, lone CR and NUL in the body",
 	  "Message-ID: <a5@x>\r\nContent-Type: text/plain\r\n\r\n"
 	  "one\r\ntwo\rthree\r\n", "one\ntwo\nthree\n", FALSE, "" },
@@ -1112,6 +1154,10 @@ static const struct charset_case {
 	{ "M\xfcller", -1, NULL, "Müller" },	/* not GB18030 "M<han>ler" */
 	{ "\xd0\xd2\xc9\xd7\xc5\xd4", -1, "koi8-r", "привет" },
 	{ "\x1b$B$3$s$K$A$O\x1b(B", -1, "iso-2022-jp", "こんにちは" },
+	/* the NEC and IBM extensions Microsoft and Japanese mailers use
+	   (CP50221): a "①" or "№" must not leave the text undecoded */
+	{ "\x1b$B2q5D-!\x1b(B", -1, "iso-2022-jp", "会議①" },
+	{ "No\x1b$B-b\x1b(B41 \x1b(I6\x1b(B", -1, "ISO-2022-JP", "No№41 ｶ" },
 	{ "\x82\xb1\x82\xf1", -1, "shift_jis", "こん" },
 	{ "a\0b", 3, "utf-8", "ab" },
 	{ "\xff\xfe\xfd", -1, "x-unknown", "\xc3\xbf\xc3\xbe\xc3\xbd" },
