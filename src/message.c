@@ -1149,11 +1149,13 @@ body_mixed(struct message_ctx *ctx, GMimeMultipart *mp, int depth,
 }
 
 /* The root of a multipart/related (RFC 2387): the part whose Content-ID
-   the start parameter names, else the first part. */
+   the start parameter names, else the first part of the media type the
+   type parameter names (MHTML writers put the page after its images),
+   else the first part. */
 static GMimeObject *
 related_root(GMimeMultipart *mp)
 {
-	const char *start;
+	const char *start, *type, *slash;
 	char *id;
 	int i, n = g_mime_multipart_get_count(mp);
 
@@ -1171,6 +1173,26 @@ related_root(GMimeMultipart *mp)
 			}
 		}
 		g_free(id);
+	}
+	type = g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp),
+	    "type");
+	slash = type != NULL ? strchr(type, '/') : NULL;
+	if (slash != NULL && slash > type && slash[1] != '\0') {
+		char *major = g_strndup(type, (gsize)(slash - type));
+		char *minor = g_strstrip(g_strdup(slash + 1));
+
+		g_strstrip(major);
+		for (i = 0; i < n; i++) {
+			GMimeObject *part = g_mime_multipart_get_part(mp, i);
+
+			if (part_is_type(part, major, minor)) {
+				g_free(major);
+				g_free(minor);
+				return part;
+			}
+		}
+		g_free(major);
+		g_free(minor);
 	}
 	return n > 0 ? g_mime_multipart_get_part(mp, 0) : NULL;
 }

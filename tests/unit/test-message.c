@@ -746,6 +746,13 @@ static const struct mime_case {
 	  "gpj.exe\"\n\nx\n"
 	  "--b\nContent-Type: Image/JPEG\n\nx\n"
 	  "--b--\n", "see files", FALSE, "passwd||abgpj.exe|" },
+	{ "related without start: the root is the part of its type",
+	  "Message-ID: <a3b@x>\nContent-Type: multipart/related; "
+	  "type=\"text/html\"; boundary=b\n\n"
+	  "--b\nContent-Type: image/png; name=a.png\nContent-ID: <i@x>\n"
+	  "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+	  "--b\nContent-Type: text/html\n\n<p>def <img src=\"cid:i@x\">"
+	  "</p>\n--b--\n", "def", TRUE, "a.png" },
 	{ "encoded words in file names, split in two",
 	  "Message-ID: <a4b@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
 	  "--b\nContent-Type: text/plain\n\nsee files\n"
