@@ -220,12 +220,13 @@ ingest_reply_address(struct ingest *ingest, const struct config_mailbox *mb,
 	return agent_auth_token_address(mb->address, id, key, len);
 }
 
+/* The acknowledgement of a new ticket, to its requester. */
 static int
 ingest_queue_ack(struct ingest_msg *im, const struct store_ticket *t,
 		 char **error_r)
 {
 	struct mailer_mail m = { 0 };
-	struct message_address to = { im->msg->from.name, im->msg->from.addr };
+	struct message_address to = { t->requester_name, t->requester };
 	char lang[32];
 	int rc;
 
@@ -441,6 +442,25 @@ ingest_status_reply(struct ingest_msg *im, char **error_r)
 	return rc;
 }
 
+/* Who asks: the Reply-To mailbox when a person's mail names one other
+   than its sender that can be answered (web forms and shared senders:
+   "From: wordpress@shop.example", "Reply-To: jane@example.net"), as
+   Request Tracker takes it; else the sender. */
+static const struct message_address *
+ingest_requester(struct ingest_msg *im)
+{
+	const struct message *msg = im->msg;
+	const struct message_address *r = &msg->reply_to;
+
+	if (im->cls != AUTOREPLY_HUMAN || r->addr == NULL ||
+	    !ingest_address_usable(r->addr) ||
+	    g_ascii_strcasecmp(r->addr, msg->from.addr) == 0 ||
+	    autoreply_address_unanswerable(r->addr) ||
+	    ingest_is_staff(im, r->addr))
+		return &msg->from;
+	return r;
+}
+
 /* Open a new ticket for the message (linked_to: an older ticket). */
 static int
 ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
@@ -450,6 +470,7 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 	const struct message *msg = im->msg;
 	struct store_ticket *t = NULL;
 	const GPtrArray *lists[] = { msg->to, msg->cc };
+	const struct message_address *req = ingest_requester(im);
 	gint64 id, row;
 	int rc;
 
@@ -460,8 +481,9 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 		nt.subject = *msg->subject != '\0' ? msg->subject :
 			(char *)"(no subject)";
 		nt.status = (char *)"new";
-		nt.requester = msg->from.addr;
-		nt.requester_name = msg->from.name;
+		nt.requester = req->addr;
+		nt.requester_name = *req->name != '\0' || req == &msg->from ?
+			req->name : msg->from.name;
 		if (store_ticket_insert(store, &nt, &id, error_r) < 0)
 			return -1;
 	}
@@ -469,10 +491,18 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 		return -1;
 	rc = ingest_store_message(im, id, ingest_kind(im->cls), THREADING_NEW,
 				  flagged, &row, error_r);
-	if (rc == 0 && *msg->from.addr != '\0')
-		rc = store_participant_add(store, id, msg->from.addr,
-					   msg->from.name, "requester",
+	if (rc == 0 && *req->addr != '\0')
+		rc = store_participant_add(store, id, t->requester,
+					   t->requester_name, "requester",
 					   error_r);
+	/* the sender of a mail on someone's behalf takes part (not a
+	   no-reply one) */
+	if (rc == 0 && req != &msg->from &&
+	    ingest_address_usable(msg->from.addr) &&
+	    !autoreply_address_unanswerable(msg->from.addr) &&
+	    !ingest_is_staff(im, msg->from.addr))
+		rc = store_participant_add(store, id, msg->from.addr,
+					   msg->from.name, "cc", error_r);
 	/* Customers CC'd on the first mail take part in the ticket. */
 	for (size_t l = 0; rc == 0 && im->cls == AUTOREPLY_HUMAN &&
 	     l < G_N_ELEMENTS(lists); l++)
@@ -480,7 +510,8 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 			const struct message_address *a = lists[l]->pdata[i];
 
 			if (ingest_is_staff(im, a->addr) ||
-			    g_ascii_strcasecmp(a->addr, msg->from.addr) == 0)
+			    g_ascii_strcasecmp(a->addr, msg->from.addr) == 0 ||
+			    g_ascii_strcasecmp(a->addr, t->requester) == 0)
 				continue;
 			rc = store_participant_add(store, id, a->addr, a->name,
 						   "cc", error_r);
@@ -514,13 +545,14 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 				 im->auto_reason);
 		else if (!im->mb->ack)
 			;
-		else if (!ingest_address_usable(msg->from.addr) ||
-			 autoreply_address_unanswerable(msg->from.addr) ||
-			 ingest_is_staff(im, msg->from.addr))
+		else if (!ingest_address_usable(t->requester) ||
+			 autoreply_address_unanswerable(t->requester) ||
+			 ingest_is_staff(im, t->requester))
 			log_info("mailbox %s: ticket %" G_GINT64_FORMAT
-				 ": not acknowledged (sender %s is ours, an "
-				 "agent's, a no-reply address or unusable)",
-				 im->mb->name, id, im->safe_from);
+				 ": not acknowledged (its requester is ours, "
+				 "an agent's, a no-reply address or unusable; "
+				 "sender %s)", im->mb->name, id,
+				 im->safe_from);
 		else
 			rc = ingest_queue_ack(im, t, error_r);
 	}

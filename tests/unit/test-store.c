@@ -608,6 +608,46 @@ test_store_ingest(void)
 			rcpt_to[0], ==, "ann@example.net");
 	g_ptr_array_unref(items);
 
+	/* a web form: the requester is who the form says, in Reply-To;
+	   the form's sender takes part */
+	{
+		const char *form = "From: Shop <wordpress@shop.example>\r\n"
+			"Reply-To: Jane Roe <jane@example.net>\r\n"
+			"To: support@example.com\r\n"
+			"Message-ID: <m7@shop.example>\r\n"
+			"Subject: Contact form\r\n\r\nMy order?\r\n";
+		struct store_ticket *t;
+		GPtrArray *parts;
+		gint64 t7;
+
+		g_assert_cmpint(ingest_message(&ing,
+					       config->mailboxes->pdata[0],
+					       form, strlen(form), NULL,
+					       &result, &t7, &error), ==, 0);
+		g_assert_cmpint(store_ticket_get(s, t7, &t, &error), ==, 1);
+		g_assert_cmpstr(t->requester, ==, "jane@example.net");
+		g_assert_cmpstr(t->requester_name, ==, "Jane Roe");
+		store_ticket_free(t);
+		g_assert_cmpint(store_participants(s, t7, &parts, &error), ==,
+				0);
+		g_assert_cmpuint(parts->len, ==, 2);
+		g_assert_cmpstr(((struct store_participant *)parts->pdata[0])->
+				address, ==, "jane@example.net");
+		g_assert_cmpstr(((struct store_participant *)parts->pdata[1])->
+				address, ==, "wordpress@shop.example");
+		g_assert_cmpstr(((struct store_participant *)parts->pdata[1])->
+				role, ==, "cc");
+		g_ptr_array_unref(parts);
+		g_assert_cmpint(store_outbox_due(s, G_MAXINT64, 10, &items,
+						 &error), ==, 0);
+		g_assert_cmpuint(items->len, ==, 2);
+		g_assert_cmpint(((struct store_outbox_item *)items->pdata[1])->
+				ticket_id, ==, t7);
+		g_assert_cmpstr(((struct store_outbox_item *)items->pdata[1])->
+				rcpt_to[0], ==, "jane@example.net");
+		g_ptr_array_unref(items);
+	}
+
 	/* ticket 1: customer mail, ack (out), reply by in-reply-to */
 	g_assert_cmpint(store_ticket_messages(s, t1, &msgs, &error), ==, 0);
 	g_assert_cmpuint(msgs->len, ==, 3);
