@@ -485,7 +485,7 @@ iso2022jp_ms(const char *text, size_t len)
 				set = KANJI;
 				i += 2;
 			} else if (left >= 3 && e[0] == '$' && e[1] == '(' &&
-				   (e[2] == 'B' || e[2] == 'Q' || e[2] == 'O')) {
+				   e[2] == 'B') {
 				set = KANJI;
 				i += 3;
 			} else if (left >= 3 && e[0] == '$' && e[1] == '(' &&
@@ -628,7 +628,11 @@ done:
 /* ---- RFC 2047 encoded words ---- */
 
 /* An encoded word "=?charset[*lang]?B|Q?payload?=" at p: its parts, and
-   *end_r just after it.  No blank inside (RFC 2047 section 5). */
+   w->end just after it.  No blank inside (RFC 2047 section 5); longer
+   than the 75 characters RFC 2047 allows, as mailers write them, but
+   bounded, so that a header of many unfinished words costs linear
+   time. */
+#define ENCODED_WORD_MAX 4096
 struct encoded_word {
 	char charset[64];
 	char encoding;		/* 'B' or 'Q' */
@@ -664,7 +668,8 @@ encoded_word_at(const char *p, struct encoded_word *w)
 		return FALSE;
 	pl = q + 3;
 	for (e = pl; *e != '\0' && !(e[0] == '?' && e[1] == '=') &&
-	     *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n'; e++)
+	     *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n' &&
+	     e - pl < ENCODED_WORD_MAX; e++)
 		;
 	if (e[0] != '?' || e[1] != '=')
 		return FALSE;

@@ -1672,6 +1672,137 @@ message_pin_header_charsets(const char *data, size_t len,
 			message_charset_pin(fallback[i], strlen(fallback[i]));
 }
 
+/*
+ * GMime's reading of RFC 2047 words takes time quadratic in a header's
+ * length: a 2 MB Subject of unfinished encoded words held the parser for a
+ * minute, such a file name in a part's header for four.  No honest header
+ * field comes near MESSAGE_MAX_FIELD (the longest are References of
+ * thousands of ids), so the message is parsed from a copy whose header
+ * fields are cut there: the top-level ones and those of the parts (header
+ * blocks after a line "--boundary" of a boundary some Content-Type
+ * declared).  NULL when no field is that long.  The stored raw mail is the
+ * original.
+ */
+#define MESSAGE_MAX_FIELD (64 * 1024)
+#define MESSAGE_MAX_BOUNDARIES 64
+
+/* Remember the boundary a Content-Type field [f, stop) declares. */
+static void
+fields_note_boundary(const char *f, const char *stop, GPtrArray *boundaries)
+{
+	static const char ct[] = "content-type:";
+	const char *b;
+	size_t n;
+
+	if ((size_t)(stop - f) < sizeof(ct) ||
+	    g_ascii_strncasecmp(f, ct, sizeof(ct) - 1) != 0 ||
+	    boundaries->len >= MESSAGE_MAX_BOUNDARIES)
+		return;
+	for (b = f + sizeof(ct) - 1; b + 9 < stop; b++)
+		if (g_ascii_strncasecmp(b, "boundary=", 9) == 0)
+			break;
+	if (b + 9 >= stop)
+		return;
+	b += 9;
+	if (*b == '"') {
+		const char *q = memchr(b + 1, '"', (size_t)(stop - b - 1));
+
+		if (q == NULL)
+			return;
+		b++;
+		n = (size_t)(q - b);
+	} else {
+		n = 0;
+		while (b + n < stop && !strchr(" \t\r\n;", b[n]))
+			n++;
+	}
+	if (n > 0 && n <= 200)
+		g_ptr_array_add(boundaries, g_strndup(b, n));
+}
+
+/* Does the line at p (end at stop) open a part: "--" and a boundary? */
+static gboolean
+fields_is_boundary(const char *p, const char *stop, GPtrArray *boundaries)
+{
+	if (stop - p < 3 || p[0] != '-' || p[1] != '-')
+		return FALSE;
+	for (guint i = 0; i < boundaries->len; i++) {
+		size_t n = strlen(boundaries->pdata[i]);
+
+		if ((size_t)(stop - p - 2) >= n &&
+		    memcmp(p + 2, boundaries->pdata[i], n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static GBytes *
+message_fields_bounded(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *field = NULL;
+	const char *copied = data;	/* data before this is in out */
+	GPtrArray *boundaries = g_ptr_array_new_with_free_func(g_free);
+	GByteArray *out = NULL;
+	gboolean header = TRUE;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+
+		if (!header) {
+			if (*p == '-' && boundaries->len > 0 &&
+			    fields_is_boundary(p, next, boundaries)) {
+				header = TRUE;
+				field = NULL;
+			}
+			p = next;
+			continue;
+		}
+		if (*p == '\n' || (*p == '\r' && p + 1 < end &&
+				    p[1] == '\n')) {
+			if (field != NULL)
+				fields_note_boundary(field, p, boundaries);
+			header = FALSE;	/* a body follows */
+			p = next;
+			continue;
+		}
+		if (*p != ' ' && *p != '\t') {
+			if (field != NULL)
+				fields_note_boundary(field, p, boundaries);
+			field = p;
+		}
+		if (field != NULL &&
+		    (size_t)(next - field) > MESSAGE_MAX_FIELD) {
+			const char *cut = field + MESSAGE_MAX_FIELD;
+			const char *after = next;
+
+			/* skip the rest of the field */
+			while (after < end && (*after == ' ' ||
+					       *after == '\t')) {
+				eol = memchr(after, '\n',
+					     (size_t)(end - after));
+				after = eol != NULL ? eol + 1 : end;
+			}
+			fields_note_boundary(field, cut, boundaries);
+			if (out == NULL)
+				out = g_byte_array_sized_new((guint)len);
+			g_byte_array_append(out, (const guint8 *)copied,
+					    (guint)(cut - copied));
+			g_byte_array_append(out, (const guint8 *)"\n", 1);
+			copied = after;
+			field = NULL;
+			next = after;
+		}
+		p = next;
+	}
+	g_ptr_array_unref(boundaries);
+	if (out == NULL)
+		return NULL;
+	g_byte_array_append(out, (const guint8 *)copied,
+			    (guint)(end - copied));
+	return g_byte_array_free_to_bytes(out);
+}
+
 struct message *
 message_parse(const char *data, size_t len)
 {
@@ -1684,11 +1815,11 @@ message_parse(const char *data, size_t len)
 	GMimeParser *parser;
 	GMimeMessage *gmsg = NULL;
 	GMimeObject *top = NULL;
+	GBytes *bounded;
 
 	message_library_init();
 	if (data == NULL)
 		len = 0;
-	message_pin_header_charsets(data, len, fallback);
 
 	{
 		GBytes *raw = g_bytes_new(data, len);
@@ -1696,6 +1827,14 @@ message_parse(const char *data, size_t len)
 		msg = message_new_empty(raw);
 		g_bytes_unref(raw);
 	}
+	bounded = len > 0 ? message_fields_bounded(data, len) : NULL;
+	if (bounded != NULL) {
+		gsize n;
+
+		data = g_bytes_get_data(bounded, &n);
+		len = n;
+	}
+	message_pin_header_charsets(data, len, fallback);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.msg = msg;
@@ -1718,6 +1857,8 @@ message_parse(const char *data, size_t len)
 	    TRUE);
 	g_mime_parser_options_set_warning_callback(ctx.options,
 	    message_parser_warning, &ctx);
+	if (bounded != NULL)
+		message_ctx_error(&ctx, "header field over 65536 bytes cut");
 
 	if (len > 0) {
 		stream = g_mime_stream_mem_new_with_buffer(data, len);
@@ -1757,6 +1898,8 @@ message_parse(const char *data, size_t len)
 	if (gmsg != NULL)
 		g_object_unref(gmsg);
 	g_mime_parser_options_free(ctx.options);
+	if (bounded != NULL)
+		g_bytes_unref(bounded);
 	return msg;
 }
 
