@@ -93,10 +93,8 @@ autoreply_local_part_is(const char *addr, const char *local)
 
 /* The mail system itself writes from these: always a bounce. */
 static gboolean
-autoreply_from_daemon(const struct message *msg)
+autoreply_is_daemon(const char *addr)
 {
-	const char *addr = msg->from.addr;
-
 	return autoreply_local_part_is(addr, "mailer-daemon") ||
 	    autoreply_local_part_is(addr, "mail-daemon") ||
 	    autoreply_local_part_is(addr, "mailerdaemon");
@@ -112,9 +110,7 @@ autoreply_address_unanswerable(const char *addr)
 	if (at == NULL)
 		return FALSE;
 	if (autoreply_local_part_is(addr, "postmaster") ||
-	    autoreply_local_part_is(addr, "mailer-daemon") ||
-	    autoreply_local_part_is(addr, "mail-daemon") ||
-	    autoreply_local_part_is(addr, "mailerdaemon"))
+	    autoreply_is_daemon(addr))
 		return TRUE;
 	local = g_ascii_strdown(addr, (gssize)(at - addr));
 	/* separators do not matter: "no-reply", "no_reply", "no.reply" */
@@ -187,7 +183,7 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "dsn";
 		goto out;
 	}
-	if (autoreply_from_daemon(msg)) {
+	if (autoreply_is_daemon(msg->from.addr)) {
 		cls = AUTOREPLY_BOUNCE;
 		reason = "mailer-daemon";
 		goto out;
@@ -249,7 +245,6 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "no-from";
 		goto out;
 	}
-
 	/* No "Re:" stripping: a person answering an auto-reply is human. */
 	subject = msg->subject != NULL ? msg->subject : "";
 	while (*subject == ' ' || *subject == '\t')
