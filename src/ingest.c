@@ -442,6 +442,16 @@ ingest_status_reply(struct ingest_msg *im, char **error_r)
 	return rc;
 }
 
+/* Can addr get our automatic mail: a usable address that is not a
+   no-reply one, ours or an agent's? */
+static gboolean
+ingest_address_answerable(struct ingest_msg *im, const char *addr)
+{
+	return ingest_address_usable(addr) &&
+	       !autoreply_address_unanswerable(addr) &&
+	       !ingest_is_staff(im, addr);
+}
+
 /* Who asks: the Reply-To mailbox when a person's mail names one other
    than its sender that can be answered (web forms and shared senders:
    "From: wordpress@shop.example", "Reply-To: jane@example.net"), as
@@ -453,10 +463,8 @@ ingest_requester(struct ingest_msg *im)
 	const struct message_address *r = &msg->reply_to;
 
 	if (im->cls != AUTOREPLY_HUMAN || r->addr == NULL ||
-	    !ingest_address_usable(r->addr) ||
 	    g_ascii_strcasecmp(r->addr, msg->from.addr) == 0 ||
-	    autoreply_address_unanswerable(r->addr) ||
-	    ingest_is_staff(im, r->addr))
+	    !ingest_address_answerable(im, r->addr))
 		return &msg->from;
 	return r;
 }
@@ -498,9 +506,7 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 	/* the sender of a mail on someone's behalf takes part (not a
 	   no-reply one) */
 	if (rc == 0 && req != &msg->from &&
-	    ingest_address_usable(msg->from.addr) &&
-	    !autoreply_address_unanswerable(msg->from.addr) &&
-	    !ingest_is_staff(im, msg->from.addr))
+	    ingest_address_answerable(im, msg->from.addr))
 		rc = store_participant_add(store, id, msg->from.addr,
 					   msg->from.name, "cc", error_r);
 	/* Customers CC'd on the first mail take part in the ticket. */
@@ -545,9 +551,7 @@ ingest_new_ticket(struct ingest_msg *im, gint64 linked_to,
 				 im->auto_reason);
 		else if (!im->mb->ack)
 			;
-		else if (!ingest_address_usable(t->requester) ||
-			 autoreply_address_unanswerable(t->requester) ||
-			 ingest_is_staff(im, t->requester))
+		else if (!ingest_address_answerable(im, t->requester))
 			log_info("mailbox %s: ticket %" G_GINT64_FORMAT
 				 ": not acknowledged (its requester is ours, "
 				 "an agent's, a no-reply address or unusable; "

@@ -1436,8 +1436,6 @@ message_attachment_free(struct message_attachment *a)
 	g_free(a);
 }
 
-/* Every leaf that is not body (nor blank text, nor another rendering of
-   the body) becomes an attachment, so nothing sent stays invisible. */
 /* The value of parameter name in a raw (folded) header value, unquoted,
    or NULL.  Only name=… (not RFC 2231's name*=…). */
 static char *
@@ -1510,6 +1508,8 @@ part_filename(struct message_ctx *ctx, GMimeObject *obj, const char *gmime)
 	return g_strdup(gmime);
 }
 
+/* Every leaf that is not body (nor blank text, nor another rendering of
+   the body) becomes an attachment, so nothing sent stays invisible. */
 static void
 message_attachments(struct message_ctx *ctx)
 {
@@ -1691,33 +1691,19 @@ static void
 fields_note_boundary(const char *f, const char *stop, GPtrArray *boundaries)
 {
 	static const char ct[] = "content-type:";
-	const char *b;
-	size_t n;
+	char *field, *b;
 
 	if ((size_t)(stop - f) < sizeof(ct) ||
 	    g_ascii_strncasecmp(f, ct, sizeof(ct) - 1) != 0 ||
 	    boundaries->len >= MESSAGE_MAX_BOUNDARIES)
 		return;
-	for (b = f + sizeof(ct) - 1; b + 9 < stop; b++)
-		if (g_ascii_strncasecmp(b, "boundary=", 9) == 0)
-			break;
-	if (b + 9 >= stop)
-		return;
-	b += 9;
-	if (*b == '"') {
-		const char *q = memchr(b + 1, '"', (size_t)(stop - b - 1));
-
-		if (q == NULL)
-			return;
-		b++;
-		n = (size_t)(q - b);
-	} else {
-		n = 0;
-		while (b + n < stop && !strchr(" \t\r\n;", b[n]))
-			n++;
-	}
-	if (n > 0 && n <= 200)
-		g_ptr_array_add(boundaries, g_strndup(b, n));
+	field = g_strndup(f, (gsize)(stop - f));
+	b = raw_param(field, "boundary");
+	g_free(field);
+	if (b != NULL && *b != '\0' && strlen(b) <= 200)
+		g_ptr_array_add(boundaries, b);
+	else
+		g_free(b);
 }
 
 /* Does the line at p (end at stop) open a part: "--" and a boundary? */
@@ -1741,10 +1727,13 @@ message_fields_bounded(const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *field = NULL;
 	const char *copied = data;	/* data before this is in out */
-	GPtrArray *boundaries = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *boundaries;
 	GByteArray *out = NULL;
 	gboolean header = TRUE;
 
+	if (len <= MESSAGE_MAX_FIELD)	/* no field can be that long */
+		return NULL;
+	boundaries = g_ptr_array_new_with_free_func(g_free);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *next = eol != NULL ? eol + 1 : end;
