@@ -16,10 +16,12 @@
  */
 
 struct message_attachment {
-	/* Sanitised basename, never NULL; "" if none was sent, except that
-	   a text part gets one made from its type: "invite.ics" for the
-	   first text/calendar, else "part-N.ext" with N the part's position
-	   among the message's leaf parts (1-based). */
+	/* Sanitised basename, never NULL nor "": a part sent without a
+	   name gets one made from its type: "invite.ics" for the first
+	   calendar, "signature.asc" or "smime.p7s" for a signature, else
+	   "part-N.ext" with N the part's position among the message's leaf
+	   parts (1-based): "part-2.eml" for a forwarded message, "part-3.png",
+	   "part-4.bin" for a type without a known extension. */
 	char *filename;
 	char *content_type;	/* "type/subtype", lower case */
 	gsize size;		/* decoded size in bytes */
@@ -74,6 +76,11 @@ struct message {
 				   notification), abuse reports (feedback-
 				   report) …; NULL for any other mail */
 	char *list_unsubscribe;	/* List-Unsubscribe: bulk mail (RFC 2369) */
+	char *list_other;	/* what list software without List-Id writes:
+				   Mailing-List (ezmlm), List-Post,
+				   X-Mailing-List, Delivered-To "mailing
+				   list …" */
+	char *sender;		/* Sender addr-spec, NULL when absent */
 
 	/*
 	 * The body comes from the inline text parts: in a multipart/mixed

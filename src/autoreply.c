@@ -100,6 +100,31 @@ autoreply_is_daemon(const char *addr)
 	    autoreply_local_part_is(addr, "mailerdaemon");
 }
 
+/* The addresses of mailing-list software (Majordomo, LISTSERV, mlmmj,
+   Mailman, ezmlm): owner-NAME, NAME-owner, NAME+owner, NAME-request,
+   NAME-bounces (VERP: NAME-bounces+…, NAME+bounces-…).  No person writes
+   from them; mail from them (or sent by them) is the list's. */
+static gboolean
+autoreply_is_list_address(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	char *local;
+	gboolean r;
+
+	if (at == NULL || at == addr)
+		return FALSE;
+	local = g_ascii_strdown(addr, (gssize)(at - addr));
+	r = g_str_has_prefix(local, "owner-") ||
+	    g_str_has_suffix(local, "-owner") ||
+	    g_str_has_suffix(local, "+owner") ||
+	    g_str_has_suffix(local, "-request") ||
+	    g_str_has_suffix(local, "-bounces") ||
+	    strstr(local, "-bounces+") != NULL ||
+	    strstr(local, "+bounces-") != NULL;
+	g_free(local);
+	return r;
+}
+
 gboolean
 autoreply_address_unanswerable(const char *addr)
 {
@@ -110,7 +135,7 @@ autoreply_address_unanswerable(const char *addr)
 	if (at == NULL)
 		return FALSE;
 	if (autoreply_local_part_is(addr, "postmaster") ||
-	    autoreply_is_daemon(addr))
+	    autoreply_is_daemon(addr) || autoreply_is_list_address(addr))
 		return TRUE;
 	local = g_ascii_strdown(addr, (gssize)(at - addr));
 	/* separators do not matter: "no-reply", "no_reply", "no.reply" */
@@ -229,6 +254,20 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 		reason = "list-unsubscribe";
 		goto out;
 	}
+	if (msg->list_other != NULL) {
+		cls = AUTOREPLY_AUTO;
+		reason = "list";
+		goto out;
+	}
+	/* list software without any of those fields: Majordomo and
+	   LISTSERV send as owner-NAME, mlmmj as NAME+owner */
+	if (autoreply_is_list_address(msg->sender) ||
+	    autoreply_is_list_address(msg->return_path) ||
+	    autoreply_is_list_address(msg->from.addr)) {
+		cls = AUTOREPLY_AUTO;
+		reason = "list-sender";
+		goto out;
+	}
 	if (msg->x_autoreply != NULL) {
 		cls = AUTOREPLY_AUTO;
 		reason = "x-autoreply";
@@ -249,6 +288,17 @@ autoreply_classify(const struct message *msg, const char **reason_r)
 	subject = msg->subject != NULL ? msg->subject : "";
 	while (*subject == ' ' || *subject == '\t')
 		subject++;
+	/* past the tags another ticket system or a list puts first:
+	   "[support.example.com #33575] AutoReply: …" (Request Tracker) */
+	for (int tags = 0; *subject == '[' && tags < 4; tags++) {
+		const char *close = strchr(subject, ']');
+
+		if (close == NULL || close - subject > 100)
+			break;
+		subject = close + 1;
+		while (*subject == ' ' || *subject == '\t')
+			subject++;
+	}
 	/* Only the opening is compared: fold no more than the longest
 	   pattern can need (folding may lengthen a character, so twice
 	   that), cut at a character boundary. */

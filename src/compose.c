@@ -979,8 +979,8 @@ compose_is_token(const char *s, gsize len)
 }
 
 /* The attachment the parser makes of a, or NULL when it is not plain: a
-   multipart or odd type, a text without a name (the parser names it by
-   its position), a name it would change. */
+   multipart or odd type, a part without a name (the parser names it from
+   its type and position), a name it would change. */
 static struct message_attachment *
 compose_read_attachment(GMimeParserOptions *o,
 			const struct message_attachment *a)
@@ -1021,8 +1021,7 @@ compose_read_attachment(GMimeParserOptions *o,
 			return NULL;
 		}
 	}
-	if ((name == NULL || *name == '\0') &&
-	    g_ascii_strncasecmp(type, "text/", 5) == 0) {
+	if (name == NULL || *name == '\0') {
 		g_free(name);
 		return NULL;
 	}

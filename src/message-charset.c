@@ -438,6 +438,74 @@ strip_nul(char *s, size_t len)
 	return j;
 }
 
+/* Whether charset (an iconv name) has NUL bytes in its text: UTF-16,
+   UTF-32, UCS-2, UCS-4. */
+static gboolean
+charset_is_wide(const char *charset)
+{
+	return charset != NULL &&
+	    (g_ascii_strncasecmp(charset, "UTF-16", 6) == 0 ||
+	     g_ascii_strncasecmp(charset, "UTF-32", 6) == 0 ||
+	     g_ascii_strncasecmp(charset, "UTF16", 5) == 0 ||
+	     g_ascii_strncasecmp(charset, "UTF32", 5) == 0 ||
+	     g_ascii_strncasecmp(charset, "UCS-2", 5) == 0 ||
+	     g_ascii_strncasecmp(charset, "UCS-4", 5) == 0 ||
+	     g_ascii_strncasecmp(charset, "UCS2", 4) == 0 ||
+	     g_ascii_strncasecmp(charset, "UCS4", 4) == 0 ||
+	     g_ascii_strcasecmp(charset, "UNICODE") == 0 ||
+	     g_ascii_strcasecmp(charset, "UNICODELITTLE") == 0 ||
+	     g_ascii_strcasecmp(charset, "UNICODEBIG") == 0);
+}
+
+/*
+ * UTF-8 with a few flaws: a character cut short at the end of a line or
+ * part, a stray byte.  TRUE when the multi-byte sequences that are valid
+ * UTF-8 outnumber the bytes that are not four to one (and there are at
+ * least two).  Text in a single-byte charset hardly ever has even one
+ * such sequence ("Ã©"); GB18030 and Big5 text has some by chance, far
+ * fewer than its invalid ones.
+ */
+static gboolean
+utf8_mostly_valid(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	size_t good = 0, bad = 0;
+
+	while (p < end) {
+		const char *stop;
+
+		if (g_utf8_validate(p, end - p, &stop))
+			break;
+		for (const char *q = p; q < stop; q++)
+			if (((guchar)*q & 0xc0) == 0xc0)
+				good++;
+		bad++;
+		p = stop + 1;
+	}
+	for (; p < end; p++)
+		if (((guchar)*p & 0xc0) == 0xc0)
+			good++;
+	return good >= 2 && bad * 4 <= good;
+}
+
+/* UTF-16/32 text converted as it is (its NUL bytes are part of the
+   characters: taking them out first, as for other text, turned "Hello"
+   into Han), without a byte order mark; NULL when it is not that. */
+static char *
+charset_wide_to_utf8(const char *text, size_t len, const char *from)
+{
+	char *res = charset_iconv(text, len, from, TRUE, NULL), *r;
+
+	if (res == NULL || !(utf8_has_decoded(res) ||
+			     text_is_ascii(res, strlen(res)))) {
+		g_free(res);
+		return NULL;
+	}
+	r = utf8_dup_strip_bom(res, strlen(res));
+	g_free(res);
+	return r;
+}
+
 static char *
 charset_finish(char *s)
 {
@@ -546,13 +614,23 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 
 	if (text == NULL || len == 0)
 		return g_strdup("");
+	from = charset_resolve(charset, namebuf, sizeof(namebuf));
+	if (from == NULL && len >= 2 &&
+	    (memcmp(text, "\xFF\xFE", 2) == 0 ||
+	     memcmp(text, "\xFE\xFF", 2) == 0) &&
+	    memchr(text, '\0', len) != NULL)
+		from = "UTF-16";	/* undeclared, but its BOM says */
+	if (from != NULL && charset_is_wide(from)) {
+		res = charset_wide_to_utf8(text, len, from);
+		if (res != NULL)
+			return charset_finish(res);
+		from = NULL;	/* not what it says: guess */
+	}
 	/* Work on a copy without NUL bytes. */
 	copy = g_malloc(len + 1);
 	memcpy(copy, text, len);
 	len = strip_nul(copy, len);
 	text = copy;
-
-	from = charset_resolve(charset, namebuf, sizeof(namebuf));
 
 	ascii = text_is_ascii(text, len);
 	if (ascii && (from == NULL || !charset_is_stateful(from)))
@@ -604,6 +682,12 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 			goto done;
 		}
 		g_free(lossy);
+	}
+
+	/* Undeclared UTF-8 with a flaw or two, not some other charset. */
+	if (from == NULL && utf8_mostly_valid(text, len)) {
+		res = g_utf8_make_valid(text, (gssize)len);
+		goto done;
 	}
 
 	for (i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
@@ -689,12 +773,26 @@ encoded_word_decode(const struct encoded_word *w, GByteArray *out)
 		gint state = 0;
 		guint save = 0;
 		guint at = out->len;
-		gsize n;
+		gsize n, k = 0;
+		char *b64 = g_malloc(w->payload_len + 4);
 
-		g_byte_array_set_size(out, at + w->payload_len * 3 / 4 + 3);
-		n = g_base64_decode_step(w->payload, w->payload_len,
-					 out->data + at, &state, &save);
+		/* Padding as it should be: many mailers leave it out
+		   ("w7xiZXI" for "über"), some write too little
+		   ("VEVTVA="), and a decoder without it keeps the last
+		   bytes back. */
+		for (size_t i = 0; i < w->payload_len; i++)
+			if (g_ascii_isalnum(w->payload[i]) ||
+			    w->payload[i] == '+' || w->payload[i] == '/')
+				b64[k++] = w->payload[i];
+		if (k % 4 == 1)
+			k--;	/* a lone sixth of a byte */
+		while (k % 4 != 0)
+			b64[k++] = '=';
+		g_byte_array_set_size(out, at + k * 3 / 4 + 3);
+		n = g_base64_decode_step(b64, k, out->data + at, &state,
+					 &save);
 		g_byte_array_set_size(out, at + (guint)n);
+		g_free(b64);
 		return;
 	}
 	for (size_t i = 0; i < w->payload_len; i++) {

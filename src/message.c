@@ -28,6 +28,8 @@ struct message_ctx {
 				   text/plain, newlines normalised, unflowed */
 	guint body_nodes;	/* MIME nodes looked at for the body */
 	guint skip_nodes;	/* MIME nodes looked at by body_skip_text() */
+	GPtrArray *uu;		/* struct message_attachment *: uuencoded
+				   files taken out of the body text */
 };
 
 static void
@@ -327,6 +329,32 @@ message_header_all(GMimeObject *obj, const char *name, gboolean as_addr,
 		}
 		g_ptr_array_add(out, clean);
 	}
+}
+
+/* ezmlm marks its copies "Delivered-To: mailing list NAME@HOST" (and
+   writes no List-Id): that field's value, or NULL. */
+static char *
+message_delivered_to_list(GMimeObject *obj)
+{
+	GMimeHeaderList *list;
+	int n;
+
+	if (obj == NULL)
+		return NULL;
+	list = g_mime_object_get_header_list(obj);
+	n = g_mime_header_list_get_count(list);
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *v = g_mime_header_get_value(h);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+				       "Delivered-To") != 0 || v == NULL)
+			continue;
+		v += strspn(v, " \t");
+		if (g_ascii_strncasecmp(v, "mailing list ", 13) == 0)
+			return message_header_clean(v);
+	}
+	return NULL;
 }
 
 /* value's encoded words decoded by message_decode_words(); GMime's
@@ -730,13 +758,35 @@ return_path_parse(const char *v)
 	return message_addr_clean(v);
 }
 
+/* A Date value whose last word (the zone, RFC 5322's obsolete names) is
+   in lower case, with that word in capitals; NULL for any other. */
+static char *
+date_zone_upper(const char *v)
+{
+	const char *end = v + strlen(v), *w;
+	gboolean lower = FALSE;
+	char *r;
+
+	while (end > v && g_ascii_isspace(end[-1]))
+		end--;
+	for (w = end; w > v && g_ascii_isalpha(w[-1]); w--)
+		if (g_ascii_islower(w[-1]))
+			lower = TRUE;
+	if (!lower || w == v || end - w > 5 || !g_ascii_isspace(w[-1]))
+		return NULL;
+	r = g_strndup(v, (gsize)(end - v));
+	for (char *q = r + (w - v); *q != '\0'; q++)
+		*q = g_ascii_toupper(*q);
+	return r;
+}
+
 static void
 message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 {
 	struct message *msg = ctx->msg;
 	GMimeObject *obj = gmsg != NULL ? GMIME_OBJECT(gmsg) : NULL;
 	GDateTime *dt;
-	char *v;
+	char *v, *up;
 
 	/* Subject */
 	msg->subject = message_header_decoded(ctx, "Subject");
@@ -767,21 +817,23 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	msg->return_path = return_path_parse(v);
 	g_free(v);
 
-	/* Date */
-	dt = gmsg != NULL ? g_mime_message_get_date(gmsg) : NULL;
+	/* Date: GMime's reading, or (when GMime has none, or would miss a
+	   zone name written in lower case: "12:24:23 cst" read as UTC)
+	   the raw field's */
+	v = message_header(ctx, obj, "Date");
+	up = v != NULL ? date_zone_upper(v) : NULL;
+	dt = gmsg != NULL && up == NULL ? g_mime_message_get_date(gmsg) : NULL;
 	if (dt != NULL) {
 		msg->date = g_date_time_to_unix(dt);
-	} else {
-		v = message_header(ctx, obj, "Date");
-		if (v != NULL) {
-			dt = g_mime_utils_header_decode_date(v);
-			if (dt != NULL) {
-				msg->date = g_date_time_to_unix(dt);
-				g_date_time_unref(dt);
-			}
-			g_free(v);
+	} else if (v != NULL) {
+		dt = g_mime_utils_header_decode_date(up != NULL ? up : v);
+		if (dt != NULL) {
+			msg->date = g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
 		}
 	}
+	g_free(up);
+	g_free(v);
 	if (msg->date < 0)
 		msg->date = 0;
 
@@ -789,6 +841,16 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	msg->precedence = message_header(ctx, obj, "Precedence");
 	msg->list_id = message_header(ctx, obj, "List-Id");
 	msg->list_unsubscribe = message_header(ctx, obj, "List-Unsubscribe");
+	msg->list_other = message_header(ctx, obj, "Mailing-List");
+	if (msg->list_other == NULL)
+		msg->list_other = message_header(ctx, obj, "List-Post");
+	if (msg->list_other == NULL)
+		msg->list_other = message_header(ctx, obj, "X-Mailing-List");
+	if (msg->list_other == NULL)
+		msg->list_other = message_delivered_to_list(obj);
+	v = message_header(ctx, obj, "Sender");
+	msg->sender = return_path_parse(v);
+	g_free(v);
 	msg->x_autoreply = message_header(ctx, obj, "X-Autoreply");
 	if (msg->x_autoreply == NULL)
 		msg->x_autoreply = message_header(ctx, obj, "X-Autorespond");
@@ -809,6 +871,8 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	message_header_cap(msg->precedence, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->list_id, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->list_unsubscribe, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->list_other, MESSAGE_MAX_HEADER);
+	message_header_cap(msg->sender, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->x_autoreply, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->x_loop, MESSAGE_MAX_HEADER);
 	message_header_cap(msg->content_language, MESSAGE_MAX_HEADER);
@@ -816,6 +880,43 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 }
 
 /* ---- MIME structure ---- */
+
+/*
+ * A Content-Type without a subtype ("text; charset=us-ascii",
+ * "application-x-gzip; name=x.gz") GMime reads as application/octet-stream
+ * without parameters: the text of the mail lost as an unnamed attachment.
+ * RFC 2045 section 5.2 says text/plain for an invalid type; a type that
+ * names "text" is made text/plain, any other application/octet-stream,
+ * their parameters (charset, name) kept.
+ */
+static void
+part_content_type_repair(struct message_ctx *ctx, GMimeObject *obj)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = g_mime_header_list_get_header(list, "Content-Type");
+	const char *rv = h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+	const char *p = rv, *params;
+	GMimeContentType *ct;
+	char *value;
+	size_t n;
+
+	if (rv == NULL)
+		return;
+	p += strspn(p, " \t\r\n");
+	n = strcspn(p, ";/ \t\r\n");
+	if (n == 0 || p[n + strspn(p + n, " \t\r\n")] == '/')
+		return;		/* a subtype, or nothing to go on */
+	params = strchr(p, ';');
+	value = g_strdup_printf("%s%s",
+	    n == 4 && g_ascii_strncasecmp(p, "text", 4) == 0 ? "text/plain" :
+	    "application/octet-stream", params != NULL ? params : "");
+	ct = g_mime_content_type_parse(ctx->options, value);
+	if (ct != NULL) {
+		g_mime_object_set_content_type(obj, ct);
+		g_object_unref(ct);
+	}
+	g_free(value);
+}
 
 /* Collect the leaves of the MIME tree in document order, bounded in depth
    and in number. */
@@ -842,6 +943,8 @@ message_collect(struct message_ctx *ctx, GMimeObject *obj, int depth)
 			    GMIME_MULTIPART(obj), i), depth + 1);
 		return;
 	}
+	if (GMIME_IS_PART(obj))
+		part_content_type_repair(ctx, obj);
 	g_ptr_array_add(ctx->leaves, obj);
 }
 
@@ -1235,7 +1338,10 @@ body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
 	if (!GMIME_IS_PART(obj))
 		return;
 	part = GMIME_PART(obj);
-	if (part_is_attachment(part))
+	/* a file name makes a part an attachment, unless the whole mail is
+	   that one text, not marked "attachment": then it is the body */
+	if (part_is_attachment(part) &&
+	    (depth > 0 || g_mime_part_is_attachment(part)))
 		return;
 	if (part_is_type(obj, "text", "plain")) {
 		if (message_text_is_blank(body_plain_text(ctx, part))) {
@@ -1279,6 +1385,113 @@ body_join(GString *out, const char *text, gboolean several)
 	g_string_append_len(out, start, end - start);
 }
 
+static char *filename_sanitise(const char *name);
+
+/* One line of uuencode, [p, end) without its line break, decoded and
+   appended to out; FALSE when it is not one. */
+static gboolean
+uu_line(const char *p, const char *end, GByteArray *out)
+{
+	size_t n, have = (size_t)(end - p);
+	guint8 c[4], b[3];
+
+	if (have == 0)
+		return TRUE;	/* the closing " " line, its blank cut */
+	if ((guchar)*p < 0x20 || (guchar)*p > 0x60)
+		return FALSE;
+	n = ((guchar)*p - 0x20) & 0x3f;
+	/* trailing blanks (zeros) may have been cut; one character more
+	   (a checksum) is allowed */
+	if (have > 1 + (n + 2) / 3 * 4 + 1)
+		return FALSE;
+	p++;
+	for (size_t done = 0; done < n; done += 3) {
+		for (int k = 0; k < 4; k++) {
+			guchar ch = p < end ? (guchar)*p++ : ' ';
+
+			if (ch < 0x20 || ch > 0x60)
+				return FALSE;
+			c[k] = (guint8)((ch - 0x20) & 0x3f);
+		}
+		b[0] = (guint8)(c[0] << 2 | c[1] >> 4);
+		b[1] = (guint8)((c[1] & 0xf) << 4 | c[2] >> 2);
+		b[2] = (guint8)((c[2] & 0x3) << 6 | c[3]);
+		g_byte_array_append(out, b, (guint)MIN(3, n - done));
+	}
+	return TRUE;
+}
+
+/*
+ * Files that old mailers put in the text itself, uuencoded ("begin 644
+ * name", lines, "end"), not as MIME parts: each whole block is decoded
+ * into an attachment (ctx->uu) and taken out of the body.  A block that
+ * does not read as uuencode to its "end" stays text.
+ */
+static void
+body_uudecode(struct message_ctx *ctx, GString *body)
+{
+	static const char begin[] = "begin ";
+	gsize at = 0;
+
+	while (at < body->len && ctx->uu->len < MESSAGE_MAX_PARTS) {
+		char *line = body->str + at, *eol = strchr(line, '\n');
+		char *p, *end, *q;
+		GByteArray *data;
+		const char *name;
+		gboolean ok = FALSE;
+
+		if (eol == NULL)
+			break;
+		if (strncmp(line, begin, sizeof(begin) - 1) != 0) {
+			at = (gsize)(eol + 1 - body->str);
+			continue;
+		}
+		p = line + sizeof(begin) - 1;
+		q = p;
+		while (*q >= '0' && *q <= '7')
+			q++;
+		if (q - p < 3 || q - p > 4 || *q != ' ' || q + 1 >= eol) {
+			at = (gsize)(eol + 1 - body->str);
+			continue;
+		}
+		name = q + 1;
+		data = g_byte_array_new();
+		for (p = eol + 1; *p != '\0'; p = end + 1) {
+			end = strchr(p, '\n');
+			if (end == NULL)
+				end = p + strlen(p);
+			if (end - p == 3 && strncmp(p, "end", 3) == 0) {
+				ok = TRUE;
+				break;
+			}
+			if (!uu_line(p, end, data) || *end == '\0')
+				break;
+		}
+		if (ok) {
+			struct message_attachment *a = g_new0(
+			    struct message_attachment, 1);
+			char *n = g_strndup(name, (gsize)(eol - name));
+			gsize cut_end = (gsize)(end - body->str) +
+				(*end == '\n' ? 1 : 0);
+
+			a->filename = filename_sanitise(g_strstrip(n));
+			g_free(n);
+			if (*a->filename == '\0') {
+				g_free(a->filename);
+				a->filename = g_strdup("uuencoded.bin");
+			}
+			a->content_type = g_strdup("application/octet-stream");
+			a->size = data->len;
+			a->content = g_byte_array_free_to_bytes(data);
+			g_ptr_array_add(ctx->uu, a);
+			g_string_erase(body, (gssize)at, (gssize)(cut_end - at));
+		} else {
+			g_byte_array_free(data, TRUE);
+			at = (gsize)(eol + 1 - body->str);
+		}
+	}
+}
+
 /* Set msg->body from the MIME tree at top and mark the leaves used for it
    in ctx->skip. */
 static void
@@ -1309,6 +1522,8 @@ message_body(struct message_ctx *ctx, GMimeObject *top)
 		}
 	}
 	msg->body_from_html = pick.kind == BODY_HTML;
+	if (pick.kind == BODY_PLAIN)
+		body_uudecode(ctx, out);
 	msg->body = g_string_free(out, FALSE);
 	body_pick_deinit(&pick);
 }
@@ -1384,39 +1599,83 @@ content_type_string(GMimeObject *obj)
 	return s;
 }
 
-/* A name for a text part sent without one, from its type: "invite.ics"
-   for the first calendar, else "part-N.<ext>" with N the leaf's position
-   (1-based) in the message. */
+/* A name for a part sent without one, from its type: "invite.ics" for
+   the first calendar, "signature.asc" / "smime.p7s" for signatures, else
+   "part-N.<ext>" with N the leaf's position (1-based) in the message
+   ("part-2.eml" for a forwarded message, ".bin" for a type not known
+   here). */
 static char *
-filename_for_text(GMimeObject *obj, guint n, gboolean *had_calendar)
+filename_for_part(GMimeObject *obj, guint n, gboolean *had_calendar)
 {
 	static const struct {
-		const char *subtype;
+		const char *type, *subtype;
 		const char *ext;
 	} exts[] = {
-		{ "plain", "txt" }, { "html", "html" }, { "calendar", "ics" },
-		{ "x-vcalendar", "vcs" }, { "csv", "csv" },
-		{ "comma-separated-values", "csv" },
-		{ "tab-separated-values", "tsv" }, { "vcard", "vcf" },
-		{ "x-vcard", "vcf" }, { "directory", "vcf" },
-		{ "xml", "xml" }, { "rtf", "rtf" }, { "richtext", "rtf" },
-		{ "enriched", "txt" }, { "markdown", "md" },
-		{ "x-markdown", "md" }, { "css", "css" },
-		{ "javascript", "js" }, { "x-patch", "patch" },
-		{ "x-diff", "diff" }, { "rfc822-headers", "txt" },
-		{ "x-log", "log" },
+		{ "text", "plain", "txt" }, { "text", "html", "html" },
+		{ "text", "calendar", "ics" }, { "text", "x-vcalendar", "vcs" },
+		{ "text", "csv", "csv" },
+		{ "text", "comma-separated-values", "csv" },
+		{ "text", "tab-separated-values", "tsv" },
+		{ "text", "vcard", "vcf" }, { "text", "x-vcard", "vcf" },
+		{ "text", "directory", "vcf" }, { "text", "xml", "xml" },
+		{ "text", "rtf", "rtf" }, { "text", "richtext", "rtf" },
+		{ "text", "enriched", "txt" }, { "text", "markdown", "md" },
+		{ "text", "x-markdown", "md" }, { "text", "css", "css" },
+		{ "text", "javascript", "js" }, { "text", "x-patch", "patch" },
+		{ "text", "x-diff", "diff" }, { "text", "rfc822-headers", "txt" },
+		{ "text", "x-log", "log" },
+		{ "message", "rfc822", "eml" }, { "message", "global", "eml" },
+		{ "message", "delivery-status", "txt" },
+		{ "message", "global-delivery-status", "txt" },
+		{ "message", "disposition-notification", "txt" },
+		{ "message", "feedback-report", "txt" },
+		{ "image", "jpeg", "jpg" }, { "image", "pjpeg", "jpg" },
+		{ "image", "png", "png" }, { "image", "gif", "gif" },
+		{ "image", "webp", "webp" }, { "image", "bmp", "bmp" },
+		{ "image", "tiff", "tif" }, { "image", "svg+xml", "svg" },
+		{ "image", "heic", "heic" },
+		{ "application", "pdf", "pdf" }, { "application", "zip", "zip" },
+		{ "application", "gzip", "gz" }, { "application", "x-gzip", "gz" },
+		{ "application", "json", "json" }, { "application", "xml", "xml" },
+		{ "application", "ics", "ics" },
+		{ "application", "msword", "doc" },
+		{ "application", "vnd.ms-excel", "xls" },
+		{ "application", "vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document", "docx" },
+		{ "application", "vnd.openxmlformats-officedocument."
+		  "spreadsheetml.sheet", "xlsx" },
+		{ "application", "ms-tnef", "dat" },
+		{ "application", "vnd.ms-tnef", "dat" },
+		{ "application", "pgp-encrypted", "asc" },
+		{ "application", "pkcs7-mime", "p7m" },
+		{ "application", "x-pkcs7-mime", "p7m" },
+		{ "audio", "mpeg", "mp3" }, { "audio", "wav", "wav" },
+		{ "video", "mp4", "mp4" },
 	};
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	const char *sub, *ext = "txt";
+	const char *type, *sub, *ext = NULL;
 	size_t i;
 
+	type = ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
 	sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
-	for (i = 0; sub != NULL && i < G_N_ELEMENTS(exts); i++) {
-		if (g_ascii_strcasecmp(sub, exts[i].subtype) == 0) {
+	if (type == NULL || sub == NULL)
+		type = sub = "";
+	if (g_ascii_strcasecmp(type, "application") == 0 &&
+	    (g_ascii_strcasecmp(sub, "pgp-signature") == 0))
+		return g_strdup("signature.asc");
+	if (g_ascii_strcasecmp(type, "application") == 0 &&
+	    (g_ascii_strcasecmp(sub, "pkcs7-signature") == 0 ||
+	     g_ascii_strcasecmp(sub, "x-pkcs7-signature") == 0))
+		return g_strdup("smime.p7s");
+	for (i = 0; i < G_N_ELEMENTS(exts); i++) {
+		if (g_ascii_strcasecmp(type, exts[i].type) == 0 &&
+		    g_ascii_strcasecmp(sub, exts[i].subtype) == 0) {
 			ext = exts[i].ext;
 			break;
 		}
 	}
+	if (ext == NULL)
+		ext = g_ascii_strcasecmp(type, "text") == 0 ? "txt" : "bin";
 	if (strcmp(ext, "ics") == 0 && !*had_calendar) {
 		*had_calendar = TRUE;
 		return g_strdup("invite.ics");
@@ -1474,10 +1733,29 @@ raw_param(const char *value, const char *name)
 	return NULL;
 }
 
-/* An attachment's name: GMime's, unless the raw filename= or name=
-   parameter holds encoded words (not allowed there, written by many
-   mailers), decoded here for the reasons message_header_decoded()
-   gives. */
+/* Whether a raw header value has an RFC 2231 parameter name (given with
+   its "*": "filename*"), plain or in sections ("filename*0*"). */
+static gboolean
+raw_param_star(const char *value, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strchr(value, ';'); p != NULL;
+	     p = strchr(p + 1, ';')) {
+		const char *q = p + 1;
+
+		q += strspn(q, " \t\r\n");
+		if (g_ascii_strncasecmp(q, name, n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* An attachment's name: GMime's (RFC 2231 included), unless the raw
+   filename= or name= parameter holds encoded words (not allowed there,
+   written by many mailers) or undeclared 8-bit text, decoded here for
+   the reasons message_header_decoded() and raw_header_utf8() give
+   ("Fr\xF6sche.txt" was "Fr鰏che.txt" through GMime's fallback list). */
 static char *
 part_filename(struct message_ctx *ctx, GMimeObject *obj, const char *gmime)
 {
@@ -1493,17 +1771,33 @@ part_filename(struct message_ctx *ctx, GMimeObject *obj, const char *gmime)
 		const char *rv = h != NULL ? g_mime_header_get_raw_value(h) :
 			NULL;
 		char *v = rv != NULL ? raw_param(rv, where[i][1]) : NULL;
+		char *star = rv != NULL ? g_strconcat(where[i][1], "*", NULL) :
+			NULL;
+		gboolean rfc2231 = rv != NULL && raw_param_star(rv, star);
 
+		g_free(star);
+		if (rfc2231) {
+			g_free(v);
+			break;		/* name*=charset'lang'…: GMime's */
+		}
 		if (v == NULL)
 			continue;
-		if (g_utf8_validate(v, -1, NULL) && strstr(v, "=?") != NULL) {
+		if (!g_utf8_validate(v, -1, NULL)) {
+			char *u = message_text_to_utf8(v, strlen(v), NULL);
+
+			g_free(v);
+			v = u;
+		} else if (strstr(v, "=?") == NULL) {
+			g_free(v);
+			break;	/* the name is there, plain: GMime's */
+		}
+		if (strstr(v, "=?") != NULL) {
 			char *dec = message_decode_text(ctx->options, v);
 
 			g_free(v);
 			return dec;
 		}
-		g_free(v);
-		break;		/* the name is there, plain: GMime's */
+		return v;
 	}
 	return g_strdup(gmime);
 }
@@ -1558,15 +1852,19 @@ message_attachments(struct message_ctx *ctx)
 		decoded = part_filename(ctx, obj, name);
 		a->filename = filename_sanitise(decoded);
 		g_free(decoded);
-		if (*a->filename == '\0' && part_is_type(obj, "text", "*")) {
+		if (*a->filename == '\0') {
 			g_free(a->filename);
-			a->filename = filename_for_text(obj, i + 1,
+			a->filename = filename_for_part(obj, i + 1,
 			    &had_calendar);
 		}
 		a->content_type = content_type_string(obj);
 		a->size = content->len;
 		a->content = g_byte_array_free_to_bytes(content);
 		g_ptr_array_add(ctx->msg->attachments, a);
+	}
+	for (i = 0; i < ctx->uu->len; i++) {
+		g_ptr_array_add(ctx->msg->attachments, ctx->uu->pdata[i]);
+		ctx->uu->pdata[i] = NULL;
 	}
 }
 
@@ -1792,6 +2090,149 @@ message_fields_bounded(const char *data, size_t len)
 	return g_byte_array_free_to_bytes(out);
 }
 
+/* Whether [p, stop) is a line of blanks only (at least one), before its
+   line break. */
+static gboolean
+line_is_blank_only(const char *p, const char *stop)
+{
+	const char *q = p;
+
+	while (q < stop && (*q == ' ' || *q == '\t'))
+		q++;
+	return q > p && (q == stop || *q == '\n' ||
+			 (*q == '\r' && (q + 1 == stop || q[1] == '\n')));
+}
+
+/* Whether the line at p starts a header field: a name of printable
+   characters and a colon. */
+static gboolean
+line_is_field(const char *p, const char *stop)
+{
+	const char *q = p;
+
+	while (q < stop && *q > ' ' && *q < 0x7f && *q != ':')
+		q++;
+	return q > p && q < stop && *q == ':';
+}
+
+/*
+ * What some exporters and old mailers put around the header, that GMime
+ * reads as a header without end (every attachment lost, the MIME source
+ * as the body): a UTF-8 byte order mark or lines of blanks before the
+ * first field, and a line of blanks meant as the empty line that ends the
+ * header (Mutt 1.0), followed by text that is no field.  Returns the
+ * number of bytes to skip at the start, and in *repaired_r a copy with
+ * that line made empty (NULL when there is none).  The stored raw mail is
+ * the original.
+ */
+static size_t
+message_header_repair(const char *data, size_t len, GBytes **repaired_r)
+{
+	const char *p = data, *end = data + len;
+	size_t skip;
+
+	*repaired_r = NULL;
+	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	for (;;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (eol == NULL || !line_is_blank_only(p, eol + 1))
+			break;
+		p = eol + 1;
+	}
+	skip = (size_t)(p - data);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+			break;		/* the header's end, as it should be */
+		if (p > data + skip && line_is_blank_only(p, next) &&
+		    next < end && *next != ' ' && *next != '\t' &&
+		    !line_is_field(next, end)) {
+			GByteArray *out = g_byte_array_sized_new((guint)len);
+			const char *brk = eol != NULL && eol > p &&
+				eol[-1] == '\r' ? "\r\n" : "\n";
+
+			g_byte_array_append(out, (const guint8 *)data + skip,
+					    (guint)(p - data - skip));
+			g_byte_array_append(out, (const guint8 *)brk,
+					    (guint)strlen(brk));
+			g_byte_array_append(out, (const guint8 *)next,
+					    (guint)(end - next));
+			*repaired_r = g_byte_array_free_to_bytes(out);
+			return skip;
+		}
+		p = next;
+	}
+	return skip;
+}
+
+/*
+ * A top-level Content-Type whose boundary parameter is not preceded by a
+ * ";" ("multipart/mixed" folded onto "boundary=…", from old mailers):
+ * GMime finds no boundary and every part is lost.  NULL when there is
+ * none, else a copy with the ";" put in.
+ */
+static GBytes *
+message_boundary_repair(const char *data, size_t len)
+{
+	static const char ct[] = "content-type:";
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+		const char *f, *stop, *b;
+
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+			return NULL;	/* the header's end */
+		if ((size_t)(end - p) < sizeof(ct) - 1 ||
+		    g_ascii_strncasecmp(p, ct, sizeof(ct) - 1) != 0) {
+			p = next;
+			continue;
+		}
+		/* the field, continuation lines included */
+		f = p + sizeof(ct) - 1;
+		stop = next;
+		while (stop < end && (*stop == ' ' || *stop == '\t')) {
+			eol = memchr(stop, '\n', (size_t)(end - stop));
+			stop = eol != NULL ? eol + 1 : end;
+		}
+		{
+			gboolean quoted = FALSE;
+
+			for (b = f; b + 9 <= stop; b++) {
+				if (*b == '"')
+					quoted = !quoted;
+				else if (!quoted && g_ascii_isspace(b[-1]) &&
+				    g_ascii_strncasecmp(b, "boundary=", 9) == 0)
+					break;
+			}
+		}
+		if (b + 9 > stop)
+			return NULL;
+		{
+			const char *q = b;
+			GByteArray *out;
+
+			while (q > f && g_ascii_isspace(q[-1]))
+				q--;
+			if (q == f || q[-1] == ';')
+				return NULL;
+			out = g_byte_array_sized_new((guint)len + 1);
+			g_byte_array_append(out, (const guint8 *)data,
+					    (guint)(q - data));
+			g_byte_array_append(out, (const guint8 *)";", 1);
+			g_byte_array_append(out, (const guint8 *)q,
+					    (guint)(end - q));
+			return g_byte_array_free_to_bytes(out);
+		}
+	}
+	return NULL;
+}
+
 struct message *
 message_parse(const char *data, size_t len)
 {
@@ -1804,7 +2245,7 @@ message_parse(const char *data, size_t len)
 	GMimeParser *parser;
 	GMimeMessage *gmsg = NULL;
 	GMimeObject *top = NULL;
-	GBytes *bounded;
+	GBytes *bounded, *repaired = NULL, *semicolon;
 
 	message_library_init();
 	if (data == NULL)
@@ -1815,6 +2256,26 @@ message_parse(const char *data, size_t len)
 
 		msg = message_new_empty(raw);
 		g_bytes_unref(raw);
+	}
+	if (len > 0) {
+		size_t skip = message_header_repair(data, len, &repaired);
+
+		if (repaired != NULL) {
+			gsize n;
+
+			data = g_bytes_get_data(repaired, &n);
+			len = n;
+		} else {
+			data += skip;
+			len -= skip;
+		}
+	}
+	semicolon = len > 0 ? message_boundary_repair(data, len) : NULL;
+	if (semicolon != NULL) {
+		gsize n;
+
+		data = g_bytes_get_data(semicolon, &n);
+		len = n;
 	}
 	bounded = len > 0 ? message_fields_bounded(data, len) : NULL;
 	if (bounded != NULL) {
@@ -1832,6 +2293,8 @@ message_parse(const char *data, size_t len)
 	ctx.errors = g_string_new(NULL);
 	ctx.leaves = g_ptr_array_new();
 	ctx.skip = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ctx.uu = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)message_attachment_free);
 	ctx.texts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 	    g_free);
 	ctx.options = g_mime_parser_options_new();
@@ -1870,6 +2333,15 @@ message_parse(const char *data, size_t len)
 		msg->is_dsn = msg->report_type != NULL &&
 			      strcmp(msg->report_type, "delivery-status") == 0;
 		message_collect(&ctx, top, 0);
+		/* a report that leaves out report-type but carries the
+		   delivery status is a bounce all the same */
+		for (guint i = 0; msg->report_type != NULL && !msg->is_dsn &&
+		     i < ctx.leaves->len; i++)
+			if (part_is_type(ctx.leaves->pdata[i], "message",
+					 "delivery-status") ||
+			    part_is_type(ctx.leaves->pdata[i], "message",
+					 "global-delivery-status"))
+				msg->is_dsn = TRUE;
 		message_body(&ctx, top);
 		message_attachments(&ctx);
 	} else {
@@ -1884,11 +2356,16 @@ message_parse(const char *data, size_t len)
 	g_ptr_array_free(ctx.leaves, TRUE);
 	g_hash_table_destroy(ctx.skip);
 	g_hash_table_destroy(ctx.texts);
+	g_ptr_array_free(ctx.uu, TRUE);
 	if (gmsg != NULL)
 		g_object_unref(gmsg);
 	g_mime_parser_options_free(ctx.options);
 	if (bounded != NULL)
 		g_bytes_unref(bounded);
+	if (repaired != NULL)
+		g_bytes_unref(repaired);
+	if (semicolon != NULL)
+		g_bytes_unref(semicolon);
 	return msg;
 }
 
@@ -1917,6 +2394,8 @@ message_free(struct message *msg)
 	g_free(msg->precedence);
 	g_free(msg->list_id);
 	g_free(msg->list_unsubscribe);
+	g_free(msg->list_other);
+	g_free(msg->sender);
 	g_free(msg->report_type);
 	g_free(msg->x_autoreply);
 	g_free(msg->x_loop);

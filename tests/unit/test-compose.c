@@ -409,7 +409,11 @@ static const struct compose_case cases[] = {
 		      "%PDF-1.4\r\n\x00\x01\xff binary\n", 21 },
 		    { "notes.txt", "text/plain", "line 1\nline 2\r\nno end",
 		      -1 },
-		    { "", "image/png", "\x89PNG\r\n\x1a\n", 8 } } },
+		    { "pixel.png", "image/png", "\x89PNG\r\n\x1a\n", 8 } } },
+	/* the parser names a part sent without a name by its position */
+	{ .label = "unnamed attachment", .own = FALSE, .subject = "files",
+	  .text = "See attached.\n",
+	  .atts = { { "", "image/png", "\x89PNG\r\n\x1a\n", 8 } } },
 	{ .label = "attachments with html", .own = TRUE, .subject = "files",
 	  .text = "See attached.", .html = "<p>See attached.</p>",
 	  .atts = { { "文件名很长的附件文件名很长的附件文件名很长的附件文件名很长"

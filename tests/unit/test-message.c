@@ -609,6 +609,25 @@ static const struct header_case {
 	{ "From: \"=?utf-8?B?SsO8cmdlbg==?=\" <j@x.example>\n"
 	  "Message-ID: <m16@x>\n\n", "m16@x", "", "Jürgen", "j@x.example",
 	  NULL, NULL, 0 },
+	/* base64 words without their padding, or with too little */
+	{ "Subject: =?UTF-8?B?w7xiZXI?= =?NONE?B?VEVTVA=?= end\n"
+	  "From: =?utf-8?b?SsO8cmdlbg?= <j@x.example>\n"
+	  "Message-ID: <m17@x>\n\n", "m17@x", "überTEST end", "Jürgen",
+	  "j@x.example", NULL, NULL, 0 },
+	/* UTF-8 with a character cut short is UTF-8, not Latin-1 */
+	{ "Subject: \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1"
+	  "\n"
+	  "Message-ID: <m18@x>\n\n", "m18@x", "Приве\xef\xbf\xbd", "", "",
+	  NULL, NULL, 0 },
+	/* zone names in lower case (obsolete syntax, old mailers) */
+	{ "Date: Tue, 28 May 1996 12:24:23 cst\nMessage-ID: <m19@x>\n\n",
+	  "m19@x", "", "", "", NULL, NULL, 833307863 },
+	{ "Date: Tue, 28 May 1996 12:24:23 CST\nMessage-ID: <m20@x>\n\n",
+	  "m20@x", "", "", "", NULL, NULL, 833307863 },
+	/* a byte order mark and a line of blanks before the header */
+	{ "\xef\xbb\xbf  \r\nFrom: Ann <ann@x.example>\r\n"
+	  "Message-ID: <m21@x>\r\n\r\nbody\r\n", "m21@x", "", "Ann",
+	  "ann@x.example", NULL, NULL, 0 },
 };
 
 static void
@@ -774,7 +793,7 @@ static const struct mime_case {
 	  "--i\nContent-Type: text/html\n\n<p>html</p>\n--i\n"
 	  "Content-Type: image/gif\nContent-ID: <x@y>\n"
 	  "Content-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n--i--\n"
-	  "--o--\n", "plain text", FALSE, "" },
+	  "--o--\n", "plain text", FALSE, "part-3.gif" },
 	{ "hostile filenames are sanitised",
 	  "Message-ID: <a4@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
 	  "--b\nContent-Type: text/plain\n\nsee files\n"
@@ -786,7 +805,7 @@ static const struct mime_case {
 	  "Content-Disposition: attachment; filename=\"a\x01\x1b" "b\xe2\x80\xae"
 	  "gpj.exe\"\n\nx\n"
 	  "--b\nContent-Type: Image/JPEG\n\nx\n"
-	  "--b--\n", "see files", FALSE, "passwd||abgpj.exe|" },
+	  "--b--\n", "see files", FALSE, "passwd|part-3.bin|abgpj.exe|part-5.jpg" },
 	{ "related without start: the root is the part of its type",
 	  "Message-ID: <a3b@x>\nContent-Type: multipart/related; "
 	  "type=\"text/html\"; boundary=b\n\n"
@@ -918,7 +937,65 @@ static const struct mime_case {
 	  "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
 	  "--e\nContent-Type: application/octet-stream; name=encrypted.asc\n"
 	  "\n-----BEGIN PGP MESSAGE-----\n--e--\n",
-	  "", FALSE, "|encrypted.asc" },
+	  "", FALSE, "part-1.asc|encrypted.asc" },
+	{ "parts sent without a name get one from their type",
+	  "Message-ID: <u1@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\n\nsee below\n--b\nContent-Type: message/rfc822\n\n"
+	  "Subject: inner\n\nforwarded\n--b\nContent-Type: image/png\n\n"
+	  "png\n--b\nContent-Type: application/x-unheard-of\n\nx\n"
+	  "--b\nContent-Type: application/pgp-signature\n\nsig\n"
+	  "--b\nContent-Type: application/pkcs7-signature\n\nsig\n--b--\n",
+	  "see below", FALSE,
+	  "part-2.eml|part-3.png|part-4.bin|signature.asc|smime.p7s" },
+	{ "a whole mail of one named text is the body",
+	  "Message-ID: <n1@x>\nContent-Type: text/plain; name=\"note.txt\"\n"
+	  "Content-Disposition: inline\n\nMy printer is broken.\n",
+	  "My printer is broken.\n", FALSE, "" },
+	{ "a named HTML mail is the body too",
+	  "Message-ID: <n2@x>\nContent-Type: text/html\n"
+	  "Content-Disposition: inline; filename=test.html\n\n"
+	  "<p>hunter2</p>\n", "hunter2", TRUE, "" },
+	{ "... unless it says attachment",
+	  "Message-ID: <n3@x>\nContent-Type: text/plain\n"
+	  "Content-Disposition: attachment; filename=log.txt\n\nlog\n",
+	  "", FALSE, "log.txt" },
+	{ "raw 8-bit file names are not read as GB18030",
+	  "Message-ID: <n4@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\nContent-Type: text/plain\n\nsee file\n--b\n"
+	  "Content-Type: text/plain; charset=iso-8859-1; "
+	  "name=\"Fr\xf6sche.txt\"\n"
+	  "Content-Disposition: attachment; filename=\"Fr\xf6sche.txt\"\n\n"
+	  "x\n--b\nContent-Type: application/pdf\nContent-Disposition: "
+	  "attachment;\n filename*=utf-8''%C3%BCber.pdf; "
+	  "filename=\"\xfc-fallback.pdf\"\n\n%PDF\n--b--\n",
+	  "see file", FALSE, "Frösche.txt|über.pdf" },
+	{ "UTF-16 text",
+	  "Message-ID: <n5@x>\nContent-Type: text/plain; charset=utf-16\n"
+	  "Content-Transfer-Encoding: base64\n\n//5IAGkAIADkAA==\n",
+	  "Hi ä", FALSE, "" },
+	{ "a type without subtype: text is text/plain",
+	  "Message-ID: <n6@x>\nContent-Type: text; charset=iso-8859-1\n\n"
+	  "Gr\xfc\xdf" "e\n", "Grüße\n", FALSE, "" },
+	{ "... any other keeps its name",
+	  "Message-ID: <n7@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	  "--b\n\nbody\n--b\nContent-Type: application-x-gzip; "
+	  "name=\"doc.xml.gz\"\n\nxx\n--b--\n", "body", FALSE,
+	  "doc.xml.gz" },
+	{ "boundary folded on without its semicolon",
+	  "Message-ID: <n10@x>\nContent-Type: multipart/mixed\n"
+	  "\tboundary=\"b\"\n\n--b\n\nbody\n--b\nContent-Type: image/png; "
+	  "name=a.png\n\npng\n--b--\n", "body", FALSE, "a.png" },
+	{ "... a boundary= inside a quoted value is left alone",
+	  "Message-ID: <n11@x>\nContent-Type: multipart/mixed; "
+	  "x=\"a boundary=q\";\n boundary=\"b\"\n\n--b\n\nbody\n--b--\n",
+	  "body", FALSE, "" },
+	{ "a line of blanks meant as the header's end (Mutt 1.0)",
+	  "Message-ID: <n8@x>\r\nSubject: x\r\nOrganization: Q\r\n \r\n"
+	  "The header is not properly terminated.\r\n",
+	  "The header is not properly terminated.\n", FALSE, "" },
+	{ "... a folded field with a blank line in it stays one",
+	  "Message-ID: <n9@x>\nSubject: x\nX-Long: a\n \n b\n"
+	  "Content-Type: text/plain\n\nbody\n", "body\n", FALSE, "" },
 };
 
 static void
@@ -987,6 +1064,40 @@ test_long_filename(void)
 	g_assert_true(g_str_has_prefix(name, "文文文"));
 	message_free(msg);
 	g_string_free(raw, TRUE);
+}
+
+/* Files uuencoded into the text by old mailers become attachments; text
+   that only looks like the start of one stays text. */
+static void
+test_uuencode(void)
+{
+	const char *raw =
+	    "Message-ID: <uu@x>\nSubject: files\n\nHi, two files:\n\n"
+	    "begin 644 hello.txt\n,:&5L;&\\@=V]R;&0*\n`\nend\n\n"
+	    "begin 600 ../bytes.bin\n"
+	    "H  $\" P0%!@<(\"0H+# T.#Q 1$A,4%187&!D:&QP='A\\@(2(C)\"4F)P\n"
+	    " \nend\nThanks\n"
+	    "begin 644 not-really.txt\nthis is text\nend\n";
+	struct message *msg = message_parse(raw, strlen(raw));
+	const struct message_attachment *a;
+	guint8 bytes[40];
+
+	check_invariants(msg);
+	g_assert_cmpstr(msg->body, ==, "Hi, two files:\n\n\nThanks\n"
+	    "begin 644 not-really.txt\nthis is text\nend\n");
+	g_assert_cmpuint(msg->attachments->len, ==, 2);
+	a = attachment(msg, 0);
+	g_assert_cmpstr(a->filename, ==, "hello.txt");
+	g_assert_cmpuint(a->size, ==, 12);
+	g_assert_cmpmem(g_bytes_get_data(a->content, NULL), 12,
+			"hello world\n", 12);
+	a = attachment(msg, 1);
+	g_assert_cmpstr(a->filename, ==, "bytes.bin");
+	for (int i = 0; i < 40; i++)
+		bytes[i] = (guint8)i;
+	g_assert_cmpmem(g_bytes_get_data(a->content, NULL), a->size, bytes,
+			sizeof(bytes));
+	message_free(msg);
 }
 
 /* ---- hostile input ---- */
@@ -1210,6 +1321,17 @@ static const struct charset_case {
 	{ "a\0b", 3, "utf-8", "ab" },
 	{ "\xff\xfe\xfd", -1, "x-unknown", "\xc3\xbf\xc3\xbe\xc3\xbd" },
 	{ "\xd6\xd0\xce\xc4\xff", -1, "gbk", "中文\xef\xbf\xbd" },
+	/* UTF-16: its NUL bytes belong to the characters */
+	{ "H\0i\0 \0\xe4\0", 8, "utf-16le", "Hi ä" },
+	{ "\0H\0i", 4, "UTF-16BE", "Hi" },
+	{ "\xff\xfeH\0i\0", 6, NULL, "Hi" },	/* undeclared, BOM */
+	{ "H\0\0\0", 4, "UTF-32LE", "H" },
+	/* undeclared UTF-8 with a flaw: UTF-8 all the same */
+	{ "\xd0\x9c\xd0\xb8\xd1\x80 \xff \xd0\xb4\xd0\xbe\xd0\xbc", -1,
+	  NULL, "Мир \xef\xbf\xbd дом" },
+	/* ... but Latin-1 with one UTF-8-like pair is Latin-1 */
+	{ "M\xfcller \xc3\xa9t\xe9 d\xe9j\xe0", -1, NULL,
+	  "Müller Ã©té déjà" },
 };
 
 static void
@@ -1382,6 +1504,33 @@ static const struct autoreply_case {
 	  "--b--\n", AUTOREPLY_AUTO, "report" },
 	{ "From: a@x.example\nContent-Type: multipart/report; boundary=b\n\n"
 	  "--b\n\nx\n--b--\n", AUTOREPLY_AUTO, "report" },
+	/* list software that writes no List-Id */
+	{ "From: a@x.example\nMailing-List: contact l-help@x.example; run by "
+	  "ezmlm\nSubject: hi\n\nx\n", AUTOREPLY_AUTO, "list" },
+	{ "From: a@x.example\nDelivered-To: mailing list l@x.example\n"
+	  "Subject: hi\n\nx\n", AUTOREPLY_AUTO, "list" },
+	{ "From: a@x.example\nList-Post: <mailto:l@x.example>\n\nx\n",
+	  AUTOREPLY_AUTO, "list" },
+	{ "From: a@x.example\nSender: owner-mhtml@LIST.example\n\nx\n",
+	  AUTOREPLY_AUTO, "list-sender" },
+	{ "From: a@x.example\nReturn-Path: <l+bounces-help@x.example>\n\nx\n",
+	  AUTOREPLY_AUTO, "list-sender" },
+	{ "From: l+owner@x.example\nSubject: Post to l denied\n\nx\n",
+	  AUTOREPLY_AUTO, "list-sender" },
+	{ "From: a@x.example\nSender: Ann <ann@x.example>\n\nx\n",
+	  AUTOREPLY_HUMAN, NULL },
+	/* another ticket system's tag before the auto-reply's subject */
+	{ "From: rt@x.example\nSubject: [x.example #33575] AutoReply: FYI\n"
+	  "\nx\n", AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: [ACME #5] [ext] Out of office\n\nx\n",
+	  AUTOREPLY_AUTO, "out-of-office-subject" },
+	{ "From: a@x.example\nSubject: Re: [ACME #5] Out of office\n\nx\n",
+	  AUTOREPLY_HUMAN, NULL },
+	/* a delivery report without report-type is a bounce */
+	{ "From: postmaster@x.example\nContent-Type: multipart/report; "
+	  "boundary=b\n\n--b\n\nx\n--b\nContent-Type: "
+	  "message/delivery-status\n\nStatus: 5.0.0\n--b--\n",
+	  AUTOREPLY_BOUNCE, "dsn" },
 	/* a report attached to a person's mail is that person's mail */
 	{ "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n"
 	  "--b\n\nsee the receipt\n--b\nContent-Type: multipart/report; "
@@ -1416,11 +1565,17 @@ test_autoreply_unanswerable(void)
 		"gmail-noreply@google.example", "do_not_reply@x.example",
 		"donotreply.billing@x.example", "NOREPLY+123@x.example",
 		"postmaster@x.example", "MAILER-DAEMON@x.example",
+		"owner-l@x.example", "l-owner@x.example",
+		"freebsd-hackers+owner@x.example", "l-request@x.example",
+		"l-bounces@x.example", "l-bounces+ann=y.example@x.example",
+		"l+bounces-help@x.example",
 	};
 	static const char *const no[] = {
 		"reply@x.example", "nora.reilly@x.example",
 		"postmaster.bob@x.example", "ann@noreply.example",
 		"support@x.example", "", "noreply",
+		"owner@x.example", "owners.club@x.example",
+		"request@x.example", "bounces@x.example",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
@@ -1474,6 +1629,7 @@ main(int argc, char **argv)
 	g_test_add_func("/message/mime", test_mime);
 	g_test_add_func("/message/mime-types", test_mime_types);
 	g_test_add_func("/message/long-filename", test_long_filename);
+	g_test_add_func("/message/uuencode", test_uuencode);
 	g_test_add_func("/message/degenerate", test_degenerate);
 	g_test_add_func("/message/deep-nesting", test_deep_nesting);
 	g_test_add_func("/message/many-parts", test_many_parts);
