@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gmime/gmime.h>
+#include <uchardet/uchardet.h>
 
 #include "message.h"
 #include "message-private.h"
@@ -438,6 +439,25 @@ strip_nul(char *s, size_t len)
 	return j;
 }
 
+/* Whether a declared charset name says US-ASCII. */
+static gboolean
+charset_is_ascii_label(const char *charset)
+{
+	static const char *const names[] = {
+		"us-ascii", "ascii", "ansi_x3.4-1968", "us", "iso646-us",
+	};
+	char *c = g_strstrip(g_ascii_strdown(charset, -1));
+	gboolean r = FALSE;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (strcmp(c, names[i]) == 0 ||
+		    (c[0] == '"' && strncmp(c + 1, names[i],
+		     strlen(names[i])) == 0))
+			r = TRUE;
+	g_free(c);
+	return r;
+}
+
 /* Whether charset (an iconv name) has NUL bytes in its text: UTF-16,
    UTF-32, UCS-2, UCS-4. */
 static gboolean
@@ -504,6 +524,53 @@ charset_wide_to_utf8(const char *text, size_t len, const char *from)
 	r = utf8_dup_strip_bom(res, strlen(res));
 	g_free(res);
 	return r;
+}
+
+/*
+ * Undeclared 8-bit text through uchardet's detector, which knows the
+ * letter and pair frequencies of many languages, converted; NULL when it
+ * has too little to go on (fewer than CHARSET_DETECT_MIN bytes that are
+ * not ASCII: it takes "中文" for KOI8-R, a short name is better left to
+ * the fallbacks below), has no answer, or its answer does not convert.
+ */
+#define CHARSET_DETECT_MIN 16
+
+static char *
+charset_detect(const char *text, size_t len)
+{
+	size_t high = 0;
+	uchardet_t ud;
+	const char *found;
+	char namebuf[64];
+	const char *from;
+	char *res = NULL;
+
+	for (size_t i = 0; i < len && high < CHARSET_DETECT_MIN; i++)
+		if ((guchar)text[i] >= 0x80)
+			high++;
+	if (high < CHARSET_DETECT_MIN)
+		return NULL;
+	ud = uchardet_new();
+	if (ud == NULL)
+		return NULL;
+	if (uchardet_handle_data(ud, text, len) == 0) {
+		uchardet_data_end(ud);
+		found = uchardet_get_charset(ud);
+		/* its names, through the aliases (ISO-8859-1 is read as
+		   windows-1252, EUC-KR as CP949 …) */
+		from = found != NULL && *found != '\0' &&
+			g_ascii_strcasecmp(found, "ASCII") != 0 &&
+			g_ascii_strcasecmp(found, "UTF-8") != 0 ?
+			charset_resolve(found, namebuf, sizeof(namebuf)) : NULL;
+		if (from != NULL)
+			res = charset_iconv(text, len, from, FALSE, NULL);
+		if (res != NULL && !utf8_plausible(res)) {
+			g_free(res);
+			res = NULL;
+		}
+	}
+	uchardet_delete(ud);
+	return res;
 }
 
 static char *
@@ -635,6 +702,10 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 	ascii = text_is_ascii(text, len);
 	if (ascii && (from == NULL || !charset_is_stateful(from)))
 		return copy;
+	/* 8-bit text labelled US-ASCII (a mailer's default, whatever it
+	   sent) is unlabelled */
+	if (from != NULL && charset_is_ascii_label(charset))
+		from = NULL;
 	valid_utf8 = g_utf8_validate(text, (gssize)len, NULL);
 
 	if (from != NULL) {
@@ -689,6 +760,10 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 		res = g_utf8_make_valid(text, (gssize)len);
 		goto done;
 	}
+	/* Enough undeclared 8-bit text to tell its language by: uchardet
+	   (KOI8-R, windows-1251, Shift_JIS, EUC-KR, Greek, Hebrew …) */
+	if (from == NULL && (res = charset_detect(text, len)) != NULL)
+		goto done;
 
 	for (i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
 		res = charset_iconv(text, len, fallbacks[i], FALSE, NULL);

@@ -986,17 +986,75 @@ part_is_type(GMimeObject *obj, const char *type, const char *subtype)
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
 }
 
-/* Decode a text part to UTF-8 with its declared charset. */
+/* The charset an HTML document names in a <meta> among its first 4 KB
+   (<meta charset="…">, or http-equiv's content="…; charset=…"), or
+   NULL. */
+static char *
+html_meta_charset(const char *s, size_t len)
+{
+	const char *end = s + MIN(len, 4096);
+
+	for (const char *p = s; p + 5 < end; p++) {
+		const char *close, *c;
+
+		if (p[0] != '<' || g_ascii_strncasecmp(p + 1, "meta", 4) != 0)
+			continue;
+		close = memchr(p, '>', (size_t)(end - p));
+		if (close == NULL)
+			return NULL;
+		for (c = p + 5; c + 7 < close; c++)
+			if (g_ascii_strncasecmp(c, "charset", 7) == 0)
+				break;
+		if (c + 7 < close) {
+			const char *v = c + 7, *e;
+
+			while (v < close && g_ascii_isspace(*v))
+				v++;
+			if (v < close && *v == '=') {
+				v++;
+				while (v < close && (g_ascii_isspace(*v) ||
+						     *v == '"' || *v == '\''))
+					v++;
+				for (e = v; e < close && (g_ascii_isalnum(*e) ||
+				     strchr("-_.:", *e) != NULL); e++)
+					;
+				if (e > v && e - v < 40)
+					return g_strndup(v, (gsize)(e - v));
+			}
+		}
+		p = close;
+	}
+	return NULL;
+}
+
+/* Whether the part's Content-Transfer-Encoding (if any) is one GMime
+   decodes (not x-gzip64 and the like). */
+static gboolean
+part_encoding_known(GMimePart *part)
+{
+	const char *cte = g_mime_object_get_header(GMIME_OBJECT(part),
+						   "Content-Transfer-Encoding");
+
+	return cte == NULL || g_mime_content_encoding_from_string(cte) !=
+	    GMIME_CONTENT_ENCODING_DEFAULT;
+}
+
+/* Decode a text part to UTF-8 with its declared charset (for HTML
+   without one, the charset its <meta> names). */
 static char *
 part_text(GMimePart *part)
 {
 	GByteArray *b = part_decode(part);
 	const char *charset;
-	char *r;
+	char *meta = NULL, *r;
 
 	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
 	    "charset");
+	if (charset == NULL && part_is_type(GMIME_OBJECT(part), "text", "html"))
+		charset = meta = html_meta_charset((const char *)b->data,
+						   b->len);
 	r = message_text_to_utf8((const char *)b->data, b->len, charset);
+	g_free(meta);
 	g_byte_array_free(b, TRUE);
 	return r;
 }
@@ -1339,9 +1397,11 @@ body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
 		return;
 	part = GMIME_PART(obj);
 	/* a file name makes a part an attachment, unless the whole mail is
-	   that one text, not marked "attachment": then it is the body */
+	   that one text, not marked "attachment" and in an encoding known
+	   here: then it is the body */
 	if (part_is_attachment(part) &&
-	    (depth > 0 || g_mime_part_is_attachment(part)))
+	    (depth > 0 || g_mime_part_is_attachment(part) ||
+	     !part_encoding_known(part)))
 		return;
 	if (part_is_type(obj, "text", "plain")) {
 		if (message_text_is_blank(body_plain_text(ctx, part))) {
@@ -1386,6 +1446,7 @@ body_join(GString *out, const char *text, gboolean several)
 }
 
 static char *filename_sanitise(const char *name);
+static char *part_type_for_name(const char *name);
 
 /* One line of uuencode, [p, end) without its line break, decoded and
    appended to out; FALSE when it is not one. */
@@ -1450,11 +1511,11 @@ body_uudecode(struct message_ctx *ctx, GString *body)
 		q = p;
 		while (*q >= '0' && *q <= '7')
 			q++;
-		if (q - p < 3 || q - p > 4 || *q != ' ' || q + 1 >= eol) {
+		if (q - p < 3 || q - p > 4 || (*q != ' ' && q != eol)) {
 			at = (gsize)(eol + 1 - body->str);
 			continue;
 		}
-		name = q + 1;
+		name = q < eol ? q + 1 : eol;	/* may be "" */
 		data = g_byte_array_new();
 		for (p = eol + 1; *p != '\0'; p = end + 1) {
 			end = strchr(p, '\n');
@@ -1480,7 +1541,7 @@ body_uudecode(struct message_ctx *ctx, GString *body)
 				g_free(a->filename);
 				a->filename = g_strdup("uuencoded.bin");
 			}
-			a->content_type = g_strdup("application/octet-stream");
+			a->content_type = part_type_for_name(a->filename);
 			a->size = data->len;
 			a->content = g_byte_array_free_to_bytes(data);
 			g_ptr_array_add(ctx->uu, a);
@@ -1604,54 +1665,71 @@ content_type_string(GMimeObject *obj)
    "part-N.<ext>" with N the leaf's position (1-based) in the message
    ("part-2.eml" for a forwarded message, ".bin" for a type not known
    here). */
+/* Types sent without a file name and the extension given them. */
+static const struct {
+	const char *type, *subtype;
+	const char *ext;
+} part_exts[] = {
+	{ "text", "plain", "txt" }, { "text", "html", "html" },
+	{ "text", "calendar", "ics" }, { "text", "x-vcalendar", "vcs" },
+	{ "text", "csv", "csv" },
+	{ "text", "comma-separated-values", "csv" },
+	{ "text", "tab-separated-values", "tsv" },
+	{ "text", "vcard", "vcf" }, { "text", "x-vcard", "vcf" },
+	{ "text", "directory", "vcf" }, { "text", "xml", "xml" },
+	{ "text", "rtf", "rtf" }, { "text", "richtext", "rtf" },
+	{ "text", "enriched", "txt" }, { "text", "markdown", "md" },
+	{ "text", "x-markdown", "md" }, { "text", "css", "css" },
+	{ "text", "javascript", "js" }, { "text", "x-patch", "patch" },
+	{ "text", "x-diff", "diff" }, { "text", "rfc822-headers", "txt" },
+	{ "text", "x-log", "log" },
+	{ "message", "rfc822", "eml" }, { "message", "global", "eml" },
+	{ "message", "delivery-status", "txt" },
+	{ "message", "global-delivery-status", "txt" },
+	{ "message", "disposition-notification", "txt" },
+	{ "message", "feedback-report", "txt" },
+	{ "image", "jpeg", "jpg" }, { "image", "pjpeg", "jpg" },
+	{ "image", "jpg", "jpg" }, { "message", "news", "eml" },
+	{ "image", "png", "png" }, { "image", "gif", "gif" },
+	{ "image", "webp", "webp" }, { "image", "bmp", "bmp" },
+	{ "image", "tiff", "tif" }, { "image", "svg+xml", "svg" },
+	{ "image", "heic", "heic" },
+	{ "application", "pdf", "pdf" }, { "application", "zip", "zip" },
+	{ "application", "gzip", "gz" }, { "application", "x-gzip", "gz" },
+	{ "application", "json", "json" }, { "application", "xml", "xml" },
+	{ "application", "ics", "ics" },
+	{ "application", "msword", "doc" },
+	{ "application", "vnd.ms-excel", "xls" },
+	{ "application", "vnd.openxmlformats-officedocument."
+	  "wordprocessingml.document", "docx" },
+	{ "application", "vnd.openxmlformats-officedocument."
+	  "spreadsheetml.sheet", "xlsx" },
+	{ "application", "ms-tnef", "dat" },
+	{ "application", "vnd.ms-tnef", "dat" },
+	{ "application", "pgp-encrypted", "asc" },
+	{ "application", "pkcs7-mime", "p7m" },
+	{ "application", "x-pkcs7-mime", "p7m" },
+	{ "audio", "mpeg", "mp3" }, { "audio", "wav", "wav" },
+	{ "video", "mp4", "mp4" },
+};
+
+/* The type a file name's extension stands for (lower case, from
+   part_exts), application/octet-stream when unknown. */
+static char *
+part_type_for_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot != NULL && i < G_N_ELEMENTS(part_exts); i++)
+		if (g_ascii_strcasecmp(dot + 1, part_exts[i].ext) == 0)
+			return g_strdup_printf("%s/%s", part_exts[i].type,
+					       part_exts[i].subtype);
+	return g_strdup("application/octet-stream");
+}
+
 static char *
 filename_for_part(GMimeObject *obj, guint n, gboolean *had_calendar)
 {
-	static const struct {
-		const char *type, *subtype;
-		const char *ext;
-	} exts[] = {
-		{ "text", "plain", "txt" }, { "text", "html", "html" },
-		{ "text", "calendar", "ics" }, { "text", "x-vcalendar", "vcs" },
-		{ "text", "csv", "csv" },
-		{ "text", "comma-separated-values", "csv" },
-		{ "text", "tab-separated-values", "tsv" },
-		{ "text", "vcard", "vcf" }, { "text", "x-vcard", "vcf" },
-		{ "text", "directory", "vcf" }, { "text", "xml", "xml" },
-		{ "text", "rtf", "rtf" }, { "text", "richtext", "rtf" },
-		{ "text", "enriched", "txt" }, { "text", "markdown", "md" },
-		{ "text", "x-markdown", "md" }, { "text", "css", "css" },
-		{ "text", "javascript", "js" }, { "text", "x-patch", "patch" },
-		{ "text", "x-diff", "diff" }, { "text", "rfc822-headers", "txt" },
-		{ "text", "x-log", "log" },
-		{ "message", "rfc822", "eml" }, { "message", "global", "eml" },
-		{ "message", "delivery-status", "txt" },
-		{ "message", "global-delivery-status", "txt" },
-		{ "message", "disposition-notification", "txt" },
-		{ "message", "feedback-report", "txt" },
-		{ "image", "jpeg", "jpg" }, { "image", "pjpeg", "jpg" },
-		{ "image", "png", "png" }, { "image", "gif", "gif" },
-		{ "image", "webp", "webp" }, { "image", "bmp", "bmp" },
-		{ "image", "tiff", "tif" }, { "image", "svg+xml", "svg" },
-		{ "image", "heic", "heic" },
-		{ "application", "pdf", "pdf" }, { "application", "zip", "zip" },
-		{ "application", "gzip", "gz" }, { "application", "x-gzip", "gz" },
-		{ "application", "json", "json" }, { "application", "xml", "xml" },
-		{ "application", "ics", "ics" },
-		{ "application", "msword", "doc" },
-		{ "application", "vnd.ms-excel", "xls" },
-		{ "application", "vnd.openxmlformats-officedocument."
-		  "wordprocessingml.document", "docx" },
-		{ "application", "vnd.openxmlformats-officedocument."
-		  "spreadsheetml.sheet", "xlsx" },
-		{ "application", "ms-tnef", "dat" },
-		{ "application", "vnd.ms-tnef", "dat" },
-		{ "application", "pgp-encrypted", "asc" },
-		{ "application", "pkcs7-mime", "p7m" },
-		{ "application", "x-pkcs7-mime", "p7m" },
-		{ "audio", "mpeg", "mp3" }, { "audio", "wav", "wav" },
-		{ "video", "mp4", "mp4" },
-	};
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	const char *type, *sub, *ext = NULL;
 	size_t i;
@@ -1667,10 +1745,10 @@ filename_for_part(GMimeObject *obj, guint n, gboolean *had_calendar)
 	    (g_ascii_strcasecmp(sub, "pkcs7-signature") == 0 ||
 	     g_ascii_strcasecmp(sub, "x-pkcs7-signature") == 0))
 		return g_strdup("smime.p7s");
-	for (i = 0; i < G_N_ELEMENTS(exts); i++) {
-		if (g_ascii_strcasecmp(type, exts[i].type) == 0 &&
-		    g_ascii_strcasecmp(sub, exts[i].subtype) == 0) {
-			ext = exts[i].ext;
+	for (i = 0; i < G_N_ELEMENTS(part_exts); i++) {
+		if (g_ascii_strcasecmp(type, part_exts[i].type) == 0 &&
+		    g_ascii_strcasecmp(sub, part_exts[i].subtype) == 0) {
+			ext = part_exts[i].ext;
 			break;
 		}
 	}

@@ -6,7 +6,7 @@
 
 TICKETD_BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
 libetpan-dev libgmime-3.0-dev libsqlite3-dev libcurl4-gnutls-dev \
-libxml2-dev libjson-glib-dev"
+libxml2-dev libjson-glib-dev libuchardet-dev"
 TICKETD_TEST_DEPS="dovecot-imapd python3 python3-aiosmtpd sqlite3 valgrind chromium clang libclang-rt-14-dev"
 TICKETD_DEPS="$TICKETD_BUILD_DEPS $TICKETD_TEST_DEPS"
 # CI only (.ci/run), not demo.sh: Postfix for its smtp-sink, the real

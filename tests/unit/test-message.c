@@ -955,6 +955,10 @@ static const struct mime_case {
 	  "Message-ID: <n2@x>\nContent-Type: text/html\n"
 	  "Content-Disposition: inline; filename=test.html\n\n"
 	  "<p>hunter2</p>\n", "hunter2", TRUE, "" },
+	{ "... or is in an encoding not known here",
+	  "Message-ID: <n13@x>\nContent-Type: text/plain; name=\".signature\"\n"
+	  "Content-Disposition: inline\nContent-Transfer-Encoding: x-gzip64\n"
+	  "\nH4sIAJ+A5jIAA0VP\n", "", FALSE, ".signature" },
 	{ "... unless it says attachment",
 	  "Message-ID: <n3@x>\nContent-Type: text/plain\n"
 	  "Content-Disposition: attachment; filename=log.txt\n\nlog\n",
@@ -981,6 +985,11 @@ static const struct mime_case {
 	  "--b\n\nbody\n--b\nContent-Type: application-x-gzip; "
 	  "name=\"doc.xml.gz\"\n\nxx\n--b--\n", "body", FALSE,
 	  "doc.xml.gz" },
+	{ "HTML without a MIME charset: its <meta> names one",
+	  "Message-ID: <n12@x>\nContent-Type: text/html\n\n<html><head>"
+	  "<meta http-equiv=\"Content-Type\" content=\"text/html; "
+	  "charset=koi8-r\"></head><body><p>\xf0\xd2\xc9\xd7\xc5\xd4</p>"
+	  "</body></html>\n", "Привет", TRUE, "" },
 	{ "boundary folded on without its semicolon",
 	  "Message-ID: <n10@x>\nContent-Type: multipart/mixed\n"
 	  "\tboundary=\"b\"\n\n--b\n\nbody\n--b\nContent-Type: image/png; "
@@ -1077,7 +1086,9 @@ test_uuencode(void)
 	    "begin 600 ../bytes.bin\n"
 	    "H  $\" P0%!@<(\"0H+# T.#Q 1$A,4%187&!D:&QP='A\\@(2(C)\"4F)P\n"
 	    " \nend\nThanks\n"
-	    "begin 644 not-really.txt\nthis is text\nend\n";
+	    "begin 644 not-really.txt\nthis is text\nend\n"
+	    "begin 644 \n\":&D`\n`\nend\n"
+	    "begin 644 dot.GIF\n\":&D`\n`\nend\n";
 	struct message *msg = message_parse(raw, strlen(raw));
 	const struct message_attachment *a;
 	guint8 bytes[40];
@@ -1085,9 +1096,10 @@ test_uuencode(void)
 	check_invariants(msg);
 	g_assert_cmpstr(msg->body, ==, "Hi, two files:\n\n\nThanks\n"
 	    "begin 644 not-really.txt\nthis is text\nend\n");
-	g_assert_cmpuint(msg->attachments->len, ==, 2);
+	g_assert_cmpuint(msg->attachments->len, ==, 4);
 	a = attachment(msg, 0);
 	g_assert_cmpstr(a->filename, ==, "hello.txt");
+	g_assert_cmpstr(a->content_type, ==, "text/plain");
 	g_assert_cmpuint(a->size, ==, 12);
 	g_assert_cmpmem(g_bytes_get_data(a->content, NULL), 12,
 			"hello world\n", 12);
@@ -1097,6 +1109,13 @@ test_uuencode(void)
 		bytes[i] = (guint8)i;
 	g_assert_cmpmem(g_bytes_get_data(a->content, NULL), a->size, bytes,
 			sizeof(bytes));
+	g_assert_cmpstr(a->content_type, ==, "application/octet-stream");
+	a = attachment(msg, 2);		/* a block without a name */
+	g_assert_cmpstr(a->filename, ==, "uuencoded.bin");
+	g_assert_cmpmem(g_bytes_get_data(a->content, NULL), a->size, "hi", 2);
+	a = attachment(msg, 3);
+	g_assert_cmpstr(a->filename, ==, "dot.GIF");
+	g_assert_cmpstr(a->content_type, ==, "image/gif");
 	message_free(msg);
 }
 
@@ -1329,6 +1348,23 @@ static const struct charset_case {
 	/* undeclared UTF-8 with a flaw: UTF-8 all the same */
 	{ "\xd0\x9c\xd0\xb8\xd1\x80 \xff \xd0\xb4\xd0\xbe\xd0\xbc", -1,
 	  NULL, "Мир \xef\xbf\xbd дом" },
+	/* enough undeclared 8-bit text to tell its language: uchardet
+	   (also 8-bit text labelled US-ASCII) */
+	{ "\xfa\xc4\xd2\xc1\xd7\xd3\xd4\xd7\xd5\xca\xd4\xc5! \xf5 \xcd\xc5\xce\xd1 \xce\xc5 \xd2\xc1\xc2\xcf\xd4\xc1\xc5\xd4 \xd0\xd2\xc9\xce\xd4\xc5\xd2.", -1, NULL,
+	  "Здравствуйте! У меня не работает принтер." },
+	{ "\xc7\xe4\xf0\xe0\xe2\xf1\xf2\xe2\xf3\xe9\xf2\xe5! \xd3 \xec\xe5\xed\xff \xed\xe5 \xf0\xe0\xe1\xee\xf2\xe0\xe5\xf2 \xef\xf0\xe8\xed\xf2\xe5\xf0.", -1, NULL,
+	  "Здравствуйте! У меня не работает принтер." },
+	{ "\xc7\xe4\xf0\xe0\xe2\xf1\xf2\xe2\xf3\xe9\xf2\xe5! \xd3 \xec\xe5\xed\xff \xed\xe5 \xf0\xe0\xe1\xee\xf2\xe0\xe5\xf2 \xef\xf0\xe8\xed\xf2\xe5\xf0.", -1, "us-ascii",
+	  "Здравствуйте! У меня не работает принтер." },
+	{ "\x83v\x83\x8a\x83\x93\x83^\x81[\x82\xaa\x93\xae\x82\xab\x82\xdc\x82\xb9\x82\xf1\x81" "B\x8f\x95\x82\xaf\x82\xc4\x82\xad\x82\xbe\x82\xb3\x82\xa2\x81" "B", -1, NULL,
+	  "プリンターが動きません。助けてください。" },
+	{ "\xa5\xd7\xa5\xea\xa5\xf3\xa5\xbf\xa1\xbc\xa4\xac\xc6\xb0\xa4\xad\xa4\xde\xa4\xbb\xa4\xf3\xa1\xa3\xbd\xf5\xa4\xb1\xa4\xc6\xa4\xaf\xa4\xc0\xa4\xb5\xa4\xa4\xa1\xa3", -1, NULL,
+	  "プリンターが動きません。助けてください。" },
+	{ "\xbe\xc8\xb3\xe7\xc7\xcf\xbc\xbc\xbf\xe4, \xc7\xc1\xb8\xb0\xc5\xcd\xb0\xa1 \xc0\xdb\xb5\xbf\xc7\xcf\xc1\xf6 \xbe\xca\xbd\xc0\xb4\xcf\xb4\xd9.", -1, NULL,
+	  "안녕하세요, 프린터가 작동하지 않습니다." },
+	{ "\xc3\xe5\xe9\xe1 \xf3\xe1\xf2, \xef \xe5\xea\xf4\xf5\xf0\xf9\xf4\xde\xf2 \xec\xef\xf5 \xe4\xe5\xed \xeb\xe5\xe9\xf4\xef\xf5\xf1\xe3\xe5\xdf.", -1, NULL,
+	  "Γεια σας, ο εκτυπωτής μου δεν λειτουργεί." },
+	{ "M\xfcller", -1, "us-ascii", "Müller" },
 	/* ... but Latin-1 with one UTF-8-like pair is Latin-1 */
 	{ "M\xfcller \xc3\xa9t\xe9 d\xe9j\xe0", -1, NULL,
 	  "Müller Ã©té déjà" },
