@@ -365,7 +365,7 @@ utf8_plausible_cjk(const char *s)
 {
 	const char *p;
 	gunichar prev = 0, cur = 0, next;
-	size_t han = 0, glued = 0;
+	size_t han = 0, glued = 0, touching = 0;
 
 	p = s;
 	if (*p == '\0')
@@ -380,10 +380,14 @@ utf8_plausible_cjk(const char *s)
 		if ((cur >= 0xe000 && cur <= 0xf8ff) || cur > 0xffff)
 			return FALSE;
 		if (unichar_is_han(cur)) {
+			gboolean before = prev < 0x80 && g_ascii_isalpha(prev);
+			gboolean after = next < 0x80 && g_ascii_isalpha(next);
+
 			han++;
-			if (prev < 0x80 && g_ascii_isalpha(prev) &&
-			    next < 0x80 && g_ascii_isalpha(next))
+			if (before && after)
 				glued++;
+			if (before || after)
+				touching++;
 		}
 		if (*np == '\0')
 			break;
@@ -391,6 +395,10 @@ utf8_plausible_cjk(const char *s)
 		cur = next;
 		p = np;
 	}
+	/* "Flexibilit\xE4t" as GB18030 is "Flexibilit鋞": a Han or two,
+	   each stuck to a Latin word */
+	if (han > 0 && han <= 3 && touching == han)
+		return FALSE;
 	return glued == 0 || glued * 10 < han;
 }
 
@@ -755,14 +763,16 @@ message_text_to_utf8(const char *text, size_t len, const char *charset)
 		g_free(lossy);
 	}
 
-	/* Undeclared UTF-8 with a flaw or two, not some other charset. */
-	if (from == NULL && utf8_mostly_valid(text, len)) {
+	/* Undeclared (or not what it says) UTF-8 with a flaw or two, not
+	   some other charset. */
+	if (utf8_mostly_valid(text, len)) {
 		res = g_utf8_make_valid(text, (gssize)len);
 		goto done;
 	}
-	/* Enough undeclared 8-bit text to tell its language by: uchardet
-	   (KOI8-R, windows-1251, Shift_JIS, EUC-KR, Greek, Hebrew …) */
-	if (from == NULL && (res = charset_detect(text, len)) != NULL)
+	/* Enough 8-bit text, undeclared or not in the charset it names, to
+	   tell its language by: uchardet (KOI8-R, windows-1251, Shift_JIS,
+	   EUC-JP labelled ISO-2022-JP, EUC-KR, Greek, Hebrew …) */
+	if ((res = charset_detect(text, len)) != NULL)
 		goto done;
 
 	for (i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
@@ -798,6 +808,7 @@ struct encoded_word {
 	const char *payload;
 	size_t payload_len;
 	const char *end;
+	gboolean broken;	/* base64 of a length none has */
 };
 
 static gboolean
@@ -832,6 +843,15 @@ encoded_word_at(const char *p, struct encoded_word *w)
 		;
 	if (e[0] != '?' || e[1] != '=')
 		return FALSE;
+	w->broken = FALSE;
+	if (w->encoding == 'B') {
+		size_t k = 0;
+
+		for (const char *b = pl; b < e; b++)
+			if (*b != '=')
+				k++;
+		w->broken = k % 4 == 1;
+	}
 	memcpy(w->charset, cs, n);
 	w->charset[n] = '\0';
 	w->payload = pl;
@@ -904,13 +924,15 @@ encoded_run_flush(GString *out, GByteArray *bytes, const char *charset)
 }
 
 char *
-message_decode_words(const char *value)
+message_decode_words(const char *value, gboolean *broken_r)
 {
 	GString *out = g_string_sized_new(strlen(value));
 	GByteArray *bytes = g_byte_array_new();
 	char charset[64] = "";
 	const char *p = value;
 
+	if (broken_r != NULL)
+		*broken_r = FALSE;
 	while (*p != '\0') {
 		struct encoded_word w;
 		const char *next;
@@ -918,6 +940,16 @@ message_decode_words(const char *value)
 		if (!encoded_word_at(p, &w)) {
 			encoded_run_flush(out, bytes, charset);
 			g_string_append_c(out, *p++);
+			continue;
+		}
+		if (w.broken) {
+			/* base64 of a length none has (characters lost on
+			   the way): decoded it is noise; left as written */
+			encoded_run_flush(out, bytes, charset);
+			g_string_append_len(out, p, w.end - p);
+			p = w.end;
+			if (broken_r != NULL)
+				*broken_r = TRUE;
 			continue;
 		}
 		/* Adjacent words in one charset are one run of bytes: a

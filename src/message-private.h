@@ -44,8 +44,9 @@ struct message *message_new_empty(GBytes *raw);
    allocated: adjacent words in one charset decoded as one run of bytes,
    blanks between words dropped, each run converted by
    message_text_to_utf8() (its charset aliases and guessing).  Text
-   outside encoded words is copied as it is. */
-char *message_decode_words(const char *value);
+   outside encoded words is copied as it is, and so is a base64 word of a
+   length no base64 has (*broken_r TRUE then; broken_r may be NULL). */
+char *message_decode_words(const char *value, gboolean *broken_r);
 
 /* An unstructured header's unfolded UTF-8 value (Subject, Thread-Topic)
    decoded and cleaned as message_parse() does it: encoded words by

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include <gmime/gmime.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs7.h>
 #include <libxml/parser.h>
 
 #include "message.h"
@@ -364,11 +366,14 @@ static char *
 message_decode_text(GMimeParserOptions *options, const char *value)
 {
 	char *dec;
+	gboolean broken;
 
 	if (strstr(value, "=?") == NULL)
 		return g_strdup(value);
-	dec = message_decode_words(value);
-	if (strstr(dec, "=?") != NULL && strstr(dec, "?=") != NULL) {
+	dec = message_decode_words(value, &broken);
+	/* not for a word that is no word (base64 of a length none has),
+	   which GMime would make noise of */
+	if (!broken && strstr(dec, "=?") != NULL && strstr(dec, "?=") != NULL) {
 		char *gm = g_mime_utils_header_decode_text(options, value);
 
 		if (gm != NULL && strstr(gm, "=?") == NULL) {
@@ -610,6 +615,11 @@ message_addresses(struct message_ctx *ctx, InternetAddressList *list,
 		} else if (*clean != '\0' && strchr(clean, ' ') == NULL) {
 			addr = g_strdup(clean);
 		}
+		/* "undisclosed-recipients:;" and "<>" are nobody */
+		if (addr != NULL && strchr(addr, '@') == NULL) {
+			g_free(addr);
+			addr = NULL;
+		}
 		if (addr != NULL) {
 			struct message_address *a;
 
@@ -801,7 +811,14 @@ message_headers(struct message_ctx *ctx, GMimeMessage *gmsg)
 	    g_mime_message_get_from(gmsg) : NULL, "From", &msg->from)) {
 		char *name = message_header_cap(message_header_decoded(ctx, "From"),
 		    MESSAGE_MAX_NAME);
+		char *lt = name != NULL ? strrchr(name, '<') : NULL;
 
+		/* no address: what stands before an unusable "<…>" ("<>")
+		   is the name */
+		if (lt != NULL && strchr(lt, '>') != NULL) {
+			*lt = '\0';
+			g_strstrip(name);
+		}
 		msg->from.name = name != NULL ? name : g_strdup("");
 		msg->from.addr = g_strdup("");
 	}
@@ -918,6 +935,113 @@ part_content_type_repair(struct message_ctx *ctx, GMimeObject *obj)
 	g_free(value);
 }
 
+/* ---- opaque S/MIME signatures ---- */
+
+#define MESSAGE_MAX_UNWRAP 8
+
+static GByteArray *part_decode(GMimePart *part);
+static gboolean part_is_type(GMimeObject *obj, const char *type,
+			     const char *subtype);
+
+/* Is obj an opaque S/MIME signature (RFC 8551 "application/pkcs7-mime;
+   smime-type=signed-data"), the signed text inside? */
+static gboolean
+part_is_opaque_signed(GMimeObject *obj)
+{
+	const char *st;
+
+	if (!GMIME_IS_PART(obj) ||
+	    (!part_is_type(obj, "application", "pkcs7-mime") &&
+	     !part_is_type(obj, "application", "x-pkcs7-mime")))
+		return FALSE;
+	st = g_mime_object_get_content_type_parameter(obj, "smime-type");
+	return st != NULL && g_ascii_strcasecmp(st, "signed-data") == 0;
+}
+
+/* The MIME entity an opaque signature carries, parsed (GnuTLS reads the
+   PKCS #7; the signature is not checked: nothing here trusts it); NULL
+   when it cannot be read. */
+static GMimeObject *
+smime_signed_content(struct message_ctx *ctx, GMimePart *part)
+{
+	GByteArray *der = part_decode(part);
+	gnutls_pkcs7_t p7;
+	gnutls_datum_t in = { der->data, der->len }, out = { NULL, 0 };
+	GMimeObject *inner = NULL;
+
+	if (der->len > 0 && gnutls_pkcs7_init(&p7) == 0) {
+		if (gnutls_pkcs7_import(p7, &in, GNUTLS_X509_FMT_DER) == 0 &&
+		    gnutls_pkcs7_get_embedded_data(p7, 0, &out) == 0) {
+			GMimeStream *s = g_mime_stream_mem_new_with_buffer(
+			    (const char *)out.data, out.size);
+			GMimeParser *parser = g_mime_parser_new_with_stream(s);
+
+			inner = g_mime_parser_construct_part(parser,
+							     ctx->options);
+			g_object_unref(parser);
+			g_object_unref(s);
+			gnutls_free(out.data);
+		}
+		gnutls_pkcs7_deinit(p7);
+	}
+	if (inner == NULL)
+		message_ctx_error(ctx, "S/MIME signed data unreadable");
+	g_byte_array_free(der, TRUE);
+	return inner;
+}
+
+/*
+ * Opaque-signed S/MIME parts (Outlook and government mailers send whole
+ * mails so) replaced in the tree by the entity they sign, so that its text
+ * is the body and its attachments are attachments; before, the body was
+ * empty.  The raw mail keeps the signature.  Returns the (new) object at
+ * obj's place.
+ */
+static GMimeObject *
+smime_unwrap(struct message_ctx *ctx, GMimeObject *obj, int depth,
+	     int *budget)
+{
+	if (obj == NULL || depth > MESSAGE_MAX_DEPTH)
+		return obj;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		/* a signed multipart's content must stay as it was signed,
+		   but it is read, not verified, here */
+		for (int i = 0; i < n && i < MESSAGE_MAX_PARTS; i++) {
+			GMimeObject *child = g_mime_multipart_get_part(mp, i);
+			GMimeObject *now = smime_unwrap(ctx, child, depth + 1,
+							budget);
+
+			if (now != child) {
+				GMimeObject *old = g_mime_multipart_replace(
+				    mp, i, now);
+
+				if (old != NULL)
+					g_object_unref(old);
+				g_object_unref(now);
+			}
+		}
+		return obj;
+	}
+	if (part_is_opaque_signed(obj) && *budget > 0) {
+		GMimeObject *inner;
+
+		(*budget)--;
+		inner = smime_signed_content(ctx, GMIME_PART(obj));
+		if (inner != NULL) {
+			GMimeObject *deeper = smime_unwrap(ctx, inner,
+							   depth + 1, budget);
+
+			if (deeper != inner)
+				g_object_unref(inner);	/* replaced */
+			return deeper;	/* a new reference */
+		}
+	}
+	return obj;
+}
+
 /* Collect the leaves of the MIME tree in document order, bounded in depth
    and in number. */
 static void
@@ -948,6 +1072,36 @@ message_collect(struct message_ctx *ctx, GMimeObject *obj, int depth)
 	g_ptr_array_add(ctx->leaves, obj);
 }
 
+/* Whether base64 content is no base64 at all: plain words under a wrong
+   Content-Transfer-Encoding (decoding them gives binary noise).  Looks
+   at the first 4 KB: base64 has no blanks inside its lines nor
+   punctuation, text has plenty. */
+static gboolean
+part_base64_is_text(GMimeDataWrapper *wrapper)
+{
+	GMimeStream *raw = g_mime_data_wrapper_get_stream(wrapper);
+	char buf[4096];
+	gssize n;
+	size_t valid = 0, other = 0;
+
+	if (raw == NULL || g_mime_stream_reset(raw) == -1)
+		return FALSE;
+	n = g_mime_stream_read(raw, buf, sizeof(buf));
+	g_mime_stream_reset(raw);
+	for (gssize i = 0; i < n; i++) {
+		guchar c = (guchar)buf[i];
+
+		if (g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=')
+			valid++;
+		else if ((c == ' ' || c == '\t') && i + 1 < n &&
+			 g_ascii_isgraph(buf[i + 1]))
+			other++;	/* a blank inside a line */
+		else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			other++;
+	}
+	return n > 0 && other * 20 > valid;
+}
+
 /* Return the decoded content of a part as a new GByteArray. */
 static GByteArray *
 part_decode(GMimePart *part)
@@ -961,6 +1115,20 @@ part_decode(GMimePart *part)
 	if (wrapper == NULL)
 		return copy;
 	stream = g_mime_stream_mem_new();
+	if (g_mime_data_wrapper_get_encoding(wrapper) ==
+	    GMIME_CONTENT_ENCODING_BASE64 && part_base64_is_text(wrapper)) {
+		/* taken as it is */
+		GMimeStream *raw = g_mime_data_wrapper_get_stream(wrapper);
+
+		g_mime_stream_write_to_stream(raw, stream);
+		g_mime_stream_reset(raw);
+		src = g_mime_stream_mem_get_byte_array(
+		    GMIME_STREAM_MEM(stream));
+		if (src != NULL && src->len > 0)
+			g_byte_array_append(copy, src->data, src->len);
+		g_object_unref(stream);
+		return copy;
+	}
 	if (g_mime_data_wrapper_write_to_stream(wrapper, stream) != -1) {
 		src = g_mime_stream_mem_get_byte_array(
 		    GMIME_STREAM_MEM(stream));
@@ -1025,6 +1193,28 @@ html_meta_charset(const char *s, size_t len)
 		p = close;
 	}
 	return NULL;
+}
+
+/* Whether a part's content (its first 4 KB, decoded) is binary, whatever
+   its type says: NUL bytes, or control characters past one in ten. */
+static gboolean
+part_looks_binary(GMimePart *part)
+{
+	GByteArray *b = part_decode(part);
+	size_t n = MIN(b->len, 4096), ctl = 0;
+	gboolean r = FALSE;
+
+	for (size_t i = 0; i < n && !r; i++) {
+		guchar c = b->data[i];
+
+		if (c == 0)
+			r = TRUE;
+		else if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' &&
+			 c != '\f' && c != 0x1b)
+			ctl++;
+	}
+	g_byte_array_free(b, TRUE);
+	return r || ctl * 10 > n;
 }
 
 /* Whether the part's Content-Transfer-Encoding (if any) is one GMime
@@ -1401,7 +1591,7 @@ body_eval(struct message_ctx *ctx, GMimeObject *obj, int depth,
 	   here: then it is the body */
 	if (part_is_attachment(part) &&
 	    (depth > 0 || g_mime_part_is_attachment(part) ||
-	     !part_encoding_known(part)))
+	     !part_encoding_known(part) || part_looks_binary(part)))
 		return;
 	if (part_is_type(obj, "text", "plain")) {
 		if (message_text_is_blank(body_plain_text(ctx, part))) {
@@ -2196,8 +2386,9 @@ line_is_field(const char *p, const char *stop)
 /*
  * What some exporters and old mailers put around the header, that GMime
  * reads as a header without end (every attachment lost, the MIME source
- * as the body): a UTF-8 byte order mark or lines of blanks before the
- * first field, and a line of blanks meant as the empty line that ends the
+ * as the body): a UTF-8 byte order mark, lines of blanks or an empty line
+ * before the first field, that field indented, and a line of blanks meant
+ * as the empty line that ends the
  * header (Mutt 1.0), followed by text that is no field.  Returns the
  * number of bytes to skip at the start, and in *repaired_r a copy with
  * that line made empty (NULL when there is none).  The stored raw mail is
@@ -2214,10 +2405,30 @@ message_header_repair(const char *data, size_t len, GBytes **repaired_r)
 		p += 3;
 	for (;;) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *after;
 
-		if (eol == NULL || !line_is_blank_only(p, eol + 1))
+		if (eol == NULL)
+			break;
+		/* blanks only; or nothing, before a field (an empty
+		   first line would end a header not begun) */
+		after = eol + 1;
+		while (after < end && (*after == ' ' || *after == '\t'))
+			after++;
+		if (!line_is_blank_only(p, eol + 1) &&
+		    !((eol == p || (eol == p + 1 && *p == '\r')) &&
+		      line_is_field(after, end)))
 			break;
 		p = eol + 1;
+	}
+	/* the first field indented (" From: …"): would read as the
+	   continuation of nothing */
+	{
+		const char *q = p;
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q > p && line_is_field(q, end))
+			p = q;
 	}
 	skip = (size_t)(p - data);
 	while (p < end) {
@@ -2245,6 +2456,98 @@ message_header_repair(const char *data, size_t len, GBytes **repaired_r)
 		p = next;
 	}
 	return skip;
+}
+
+/*
+ * A header block with a line in it that is neither a field nor a
+ * continuation ("Content-Transfer-Encoding: base64" followed at once by
+ * the base64, the blank line left out): GMime reads the rest of the part
+ * as a broken header and the attachment comes out empty.  Read as most
+ * mailers do, the header ends before that line (one without a colon,
+ * not followed by a field: a field with a bad name stays a field, a stray
+ * line among fields is skipped as GMime does).  Every header block is
+ * looked at: the top one and those after a line "--boundary" of a
+ * boundary some Content-Type declared.  NULL when none needs it, else a
+ * copy with the blank lines put in.  Only run when GMime complained.
+ */
+static GBytes *
+message_part_headers_repair(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *field = NULL;
+	const char *copied = data;	/* data before this is in out */
+	GPtrArray *boundaries = g_ptr_array_new_with_free_func(g_free);
+	GByteArray *out = NULL;
+	gboolean header = TRUE;
+
+	/* an mbox "From " line before the top header is no field */
+	if (len > 5 && memcmp(p, "From ", 5) == 0) {
+		const char *eol = memchr(p, '\n', len);
+
+		p = eol != NULL ? eol + 1 : end;
+	}
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+
+		if (!header) {
+			if (*p == '-' && boundaries->len > 0 &&
+			    fields_is_boundary(p, next, boundaries)) {
+				header = TRUE;
+				field = NULL;
+			}
+			p = next;
+			continue;
+		}
+		if (*p == '\n' || (*p == '\r' && p + 1 < end &&
+				    p[1] == '\n')) {
+			if (field != NULL)
+				fields_note_boundary(field, p, boundaries);
+			header = FALSE;	/* a body follows */
+			p = next;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			p = next;	/* a continuation */
+			continue;
+		}
+		if (field != NULL)
+			fields_note_boundary(field, p, boundaries);
+		field = NULL;
+		if (line_is_field(p, next) ||
+		    memchr(p, ':', (size_t)(next - p)) != NULL) {
+			field = p;	/* a field, or a broken one: kept */
+			p = next;
+			continue;
+		}
+		if (*p == '-' && boundaries->len > 0 &&
+		    fields_is_boundary(p, next, boundaries)) {
+			p = next;	/* an empty part: its header ends */
+			continue;
+		}
+		if (next < end && line_is_field(next, end)) {
+			p = next;	/* a stray line among fields: skipped */
+			continue;
+		}
+		/* the header ends here: the blank line it lacks */
+		if (out == NULL)
+			out = g_byte_array_sized_new((guint)len + 64);
+		g_byte_array_append(out, (const guint8 *)copied,
+				    (guint)(p - copied));
+		/* in the line breaks of the line before */
+		if (p > data + 1 && p[-2] == '\r')
+			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+		else
+			g_byte_array_append(out, (const guint8 *)"\n", 1);
+		copied = p;
+		header = FALSE;
+		p = next;
+	}
+	g_ptr_array_unref(boundaries);
+	if (out == NULL)
+		return NULL;
+	g_byte_array_append(out, (const guint8 *)copied,
+			    (guint)(end - copied));
+	return g_byte_array_free_to_bytes(out);
 }
 
 /*
@@ -2323,7 +2626,7 @@ message_parse(const char *data, size_t len)
 	GMimeParser *parser;
 	GMimeMessage *gmsg = NULL;
 	GMimeObject *top = NULL;
-	GBytes *bounded, *repaired = NULL, *semicolon;
+	GBytes *bounded, *repaired = NULL, *semicolon, *blanked = NULL;
 
 	message_library_init();
 	if (data == NULL)
@@ -2398,6 +2701,24 @@ message_parse(const char *data, size_t len)
 		g_object_unref(parser);
 		g_object_unref(stream);
 	}
+	if (len > 0 && strstr(ctx.errors->str, "invalid header line") != NULL &&
+	    (blanked = message_part_headers_repair(data, len)) != NULL) {
+		gsize n;
+
+		/* again, with the header blocks ended where they break */
+		data = g_bytes_get_data(blanked, &n);
+		len = n;
+		ctx.data = data;
+		ctx.len = len;
+		if (gmsg != NULL)
+			g_object_unref(gmsg);
+		stream = g_mime_stream_mem_new_with_buffer(data, len);
+		parser = g_mime_parser_new_with_stream(stream);
+		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+		gmsg = g_mime_parser_construct_message(parser, ctx.options);
+		g_object_unref(parser);
+		g_object_unref(stream);
+	}
 	if (gmsg == NULL)
 		message_ctx_error(&ctx, "no MIME message could be read");
 
@@ -2405,7 +2726,16 @@ message_parse(const char *data, size_t len)
 	message_headers(&ctx, gmsg);
 
 	if (gmsg != NULL) {
+		int budget = MESSAGE_MAX_UNWRAP;
+		GMimeObject *now;
+
 		top = g_mime_message_get_mime_part(gmsg);
+		now = smime_unwrap(&ctx, top, 0, &budget);
+		if (now != top) {
+			g_mime_message_set_mime_part(gmsg, now);
+			g_object_unref(now);
+			top = now;
+		}
 		msg->report_type = message_report_type(top);
 		message_header_cap(msg->report_type, MESSAGE_MAX_HEADER);
 		msg->is_dsn = msg->report_type != NULL &&
@@ -2444,6 +2774,8 @@ message_parse(const char *data, size_t len)
 		g_bytes_unref(repaired);
 	if (semicolon != NULL)
 		g_bytes_unref(semicolon);
+	if (blanked != NULL)
+		g_bytes_unref(blanked);
 	return msg;
 }
 

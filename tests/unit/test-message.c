@@ -998,6 +998,16 @@ static const struct mime_case {
 	  "Message-ID: <n11@x>\nContent-Type: multipart/mixed; "
 	  "x=\"a boundary=q\";\n boundary=\"b\"\n\n--b\n\nbody\n--b--\n",
 	  "body", FALSE, "" },
+	{ "a part's header without its blank line",
+	  "Message-ID: <n14@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+	  "\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee pdf\r\n--b\r\n"
+	  "Content-Type: application/pdf; name=x.pdf\r\n"
+	  "Content-Transfer-Encoding: base64\r\nJVBERi0xLjQK\r\n--b--\r\n",
+	  "see pdf", FALSE, "x.pdf" },
+	{ "... nor the top one's",
+	  "From ann@x.example Mon Jan  1 00:00:00 2024\nMessage-ID: <n15@x>\n"
+	  "Subject: x\nX Bad Name: kept as a field\nhello there\n",
+	  "hello there\n", FALSE, "" },
 	{ "a line of blanks meant as the header's end (Mutt 1.0)",
 	  "Message-ID: <n8@x>\r\nSubject: x\r\nOrganization: Q\r\n \r\n"
 	  "The header is not properly terminated.\r\n",
@@ -1116,6 +1126,130 @@ test_uuencode(void)
 	a = attachment(msg, 3);
 	g_assert_cmpstr(a->filename, ==, "dot.GIF");
 	g_assert_cmpstr(a->content_type, ==, "image/gif");
+	message_free(msg);
+}
+
+/* A part whose header lacks its blank line keeps its content. */
+static void
+test_part_header_unended(void)
+{
+	const char *raw =
+	    "Message-ID: <ph@x>\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nsee pdf\n--b\nContent-Type: application/pdf; name=x.pdf\n"
+	    "Content-Transfer-Encoding: base64\nJVBERi0xLjQK\n--b--\n";
+	struct message *msg = message_parse(raw, strlen(raw));
+
+	check_invariants(msg);
+	g_assert_cmpuint(msg->attachments->len, ==, 1);
+	g_assert_cmpstr(attachment(msg, 0)->filename, ==, "x.pdf");
+	g_assert_cmpmem(g_bytes_get_data(attachment(msg, 0)->content, NULL),
+			attachment(msg, 0)->size, "%PDF-1.4\n", 9);
+	g_assert_nonnull(msg->parse_error);	/* still said */
+	message_free(msg);
+}
+
+/* An opaque S/MIME signature (the signed mail inside the PKCS #7, made
+   with "openssl smime -sign -nodetach"): its text is the body, its
+   attachment an attachment. */
+static void
+test_smime_opaque(void)
+{
+	const char *raw =
+	    "From: Ann <ann@x.example>\nMessage-ID: <op@x>\nSubject: printer\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Disposition: attachment; filename=\"smime.p7m\"\n"
+	    "Content-Type: application/x-pkcs7-mime; smime-type=signed-data; "
+	    "name=\"smime.p7m\"\nContent-Transfer-Encoding: base64\n\n"
+	    "MIIB8QYJKoZIhvcNAQcCoIIB4jCCAd4CAQExDzANBglghkgBZQMEAgEFADCCATEG\n"
+	    "CSqGSIb3DQEHAaCCASIEggEeQ29udGVudC1UeXBlOiBtdWx0aXBhcnQvbWl4ZWQ7\n"
+	    "IGJvdW5kYXJ5PWluDQoNCi0taW4NCkNvbnRlbnQtVHlwZTogdGV4dC9wbGFpbjsg\n"
+	    "Y2hhcnNldD11dGYtOA0KQ29udGVudC1UcmFuc2Zlci1FbmNvZGluZzogOGJpdA0K\n"
+	    "DQpNZWluIERydWNrZXIgZHJ1Y2t0IG5pY2h0LiBHcsO8w59lLCBBbm4NCi0taW4N\n"
+	    "CkNvbnRlbnQtVHlwZTogdGV4dC9wbGFpbjsgbmFtZT1sb2cudHh0DQpDb250ZW50\n"
+	    "LURpc3Bvc2l0aW9uOiBhdHRhY2htZW50OyBmaWxlbmFtZT1sb2cudHh0DQoNCmVy\n"
+	    "cm9yIDQyDQotLWluLS0NCjGBkjCBjwIBATAmMA4xDDAKBgNVBAMMA0FubgIUGjK+\n"
+	    "HhvHpD4mg5Fj1H4cc2ILw5UwDQYJYIZIAWUDBAIBBQAwCgYIKoZIzj0EAwIERzBF\n"
+	    "AiAvioTcAI3DwE27maswLfNK5GP2GEnVUWf54CvEBk8xjAIhAL6DNzS09PsvcLJc\n"
+	    "Hlcb/sojl6/ONlfNs2VHCWMLtXqy\n";
+	const char *broken =
+	    "Message-ID: <op2@x>\nContent-Type: application/pkcs7-mime; "
+	    "smime-type=signed-data\nContent-Transfer-Encoding: base64\n\n"
+	    "MIIB8QYJKoZIhvcNAQcCoIIB4jCCAd4CAQExDzANBglghkgBZQMEAgEFADCCATEG\n";
+	struct message *msg = message_parse(raw, strlen(raw));
+
+	check_invariants(msg);
+	g_assert_cmpstr(msg->body, ==, "Mein Drucker druckt nicht. Grüße, Ann");
+	g_assert_cmpuint(msg->attachments->len, ==, 1);
+	g_assert_cmpstr(attachment(msg, 0)->filename, ==, "log.txt");
+	g_assert_cmpuint(attachment(msg, 0)->size, ==, 8);
+	message_free(msg);
+	/* cut short: kept as the attachment it is, and said */
+	msg = message_parse(broken, strlen(broken));
+	check_invariants(msg);
+	g_assert_cmpstr(msg->body, ==, "");
+	g_assert_cmpuint(msg->attachments->len, ==, 1);
+	g_assert_nonnull(strstr(msg->parse_error, "S/MIME"));
+	message_free(msg);
+}
+
+/* What a third sweep of real-world test mail found. */
+static void
+test_sweep_cases(void)
+{
+	struct message *msg;
+	const char *raw;
+
+	/* an empty group is nobody */
+	raw = "From: Alice <a@x.example>\nTo: undisclosed-recipients:;\n"
+	    "Message-ID: <s1@x>\n\nhi\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpuint(msg->to->len, ==, 0);
+	message_free(msg);
+	/* "From: <>" has neither address nor name */
+	raw = "From: <>\nMessage-ID: <s2@x>\n\nhi\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->from.addr, ==, "");
+	g_assert_cmpstr(msg->from.name, ==, "");
+	message_free(msg);
+	/* an empty first line, then an indented first field */
+	raw = "\r\n From: Alice <a@x.example>\r\nSubject: s3\r\n"
+	    "Message-ID: <s3@x>\r\n\r\nhi\r\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->from.addr, ==, "a@x.example");
+	g_assert_cmpstr(msg->subject, ==, "s3");
+	g_assert_cmpstr(msg->body, ==, "hi\n");
+	message_free(msg);
+	/* ... but an empty first line before text is a mail without header */
+	raw = "\nhello: not a header\n";
+	msg = message_parse(raw, strlen(raw));
+	check_invariants(msg);
+	message_free(msg);
+	/* plain words labelled base64 are the text */
+	raw = "Message-ID: <s4@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "My printer is broken, please help.\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->body, ==, "My printer is broken, please help.\n");
+	message_free(msg);
+	/* ... real base64 is decoded */
+	raw = "Message-ID: <s5@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJpbnRlciBpcyBicm9rZW4u\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
+	message_free(msg);
+	/* base64 words of a length none has stay as written */
+	raw = "Subject: =?UTF-8?B?nnDusSNdG92w6Fuw61fMjAxOF8wMy0xMzMyNTMzMTkzLn"
+	    "BkZg==?=\nMessage-ID: <s6@x>\n\nhi\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->subject, ==, "=?UTF-8?B?nnDusSNdG92w6Fuw61fMjAxOF8w"
+	    "My0xMzMyNTMzMTkzLnBkZg==?=");
+	message_free(msg);
+	/* a named "text" part that is binary stays a file */
+	raw = "Message-ID: <s7@x>\nContent-Type: text/plain; name=\"a.txt\"\n"
+	    "Content-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->body, ==, "");
+	g_assert_cmpuint(msg->attachments->len, ==, 1);
+	g_assert_cmpstr(attachment(msg, 0)->filename, ==, "a.txt");
 	message_free(msg);
 }
 
@@ -1365,6 +1499,12 @@ static const struct charset_case {
 	{ "\xc3\xe5\xe9\xe1 \xf3\xe1\xf2, \xef \xe5\xea\xf4\xf5\xf0\xf9\xf4\xde\xf2 \xec\xef\xf5 \xe4\xe5\xed \xeb\xe5\xe9\xf4\xef\xf5\xf1\xe3\xe5\xdf.", -1, NULL,
 	  "Γεια σας, ο εκτυπωτής μου δεν λειτουργεί." },
 	{ "M\xfcller", -1, "us-ascii", "Müller" },
+	/* a label that does not convert: uchardet too */
+	{ "\xa4\xa2\xa4\xce\xa1\xa2\xbf\xb4\xc5\xf6\xa4\xbf\xa4\xea\xa4\xac\xa4\xa2\xa4\xea\xa4\xde\xa4\xb9\xa1\xa3\xa4\xbf\xa4\xd6\xa4\xf3\xa1\xa2\xa4\xb3\xa4\xce\xc1\xb0\xa4\xce\xcc\xe4\xc2\xea\xa4\xc7\xa4\xb9\xa1\xa3", -1, "iso-2022-jp",
+	  "あの、心当たりがあります。たぶん、この前の問題です。" },
+	/* one Han stuck to a Latin word is no Chinese */
+	{ "Die Flexibilit\xe4t ist gut.", -1, NULL, "Die Flexibilität ist gut." },
+	{ "Python\xb1\xe0\xb3\xcc", -1, NULL, "Python编程" },
 	/* ... but Latin-1 with one UTF-8-like pair is Latin-1 */
 	{ "M\xfcller \xc3\xa9t\xe9 d\xe9j\xe0", -1, NULL,
 	  "Müller Ã©té déjà" },
@@ -1666,6 +1806,10 @@ main(int argc, char **argv)
 	g_test_add_func("/message/mime-types", test_mime_types);
 	g_test_add_func("/message/long-filename", test_long_filename);
 	g_test_add_func("/message/uuencode", test_uuencode);
+	g_test_add_func("/message/smime-opaque", test_smime_opaque);
+	g_test_add_func("/message/sweep-cases", test_sweep_cases);
+	g_test_add_func("/message/part-header-unended",
+			test_part_header_unended);
 	g_test_add_func("/message/degenerate", test_degenerate);
 	g_test_add_func("/message/deep-nesting", test_deep_nesting);
 	g_test_add_func("/message/many-parts", test_many_parts);
