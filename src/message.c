@@ -1160,7 +1160,11 @@ part_is_type(GMimeObject *obj, const char *type, const char *subtype)
 static char *
 html_meta_charset(const char *s, size_t len)
 {
-	const char *end = s + MIN(len, 4096);
+	const char *end;
+
+	if (s == NULL || len == 0)
+		return NULL;
+	end = s + MIN(len, 4096);
 
 	for (const char *p = s; p + 5 < end; p++) {
 		const char *close, *c;

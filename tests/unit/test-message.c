@@ -985,6 +985,10 @@ static const struct mime_case {
 	  "--b\n\nbody\n--b\nContent-Type: application-x-gzip; "
 	  "name=\"doc.xml.gz\"\n\nxx\n--b--\n", "body", FALSE,
 	  "doc.xml.gz" },
+	{ "an empty HTML part without a charset (fuzz-message: NULL + 0)",
+	  "Message-ID: <n16@x>\nContent-Type: multipart/alternative; "
+	  "boundary=b\n\n--b\nContent-Type: text/plain\n\n\n--b\n"
+	  "Content-Type: text/html\n\n--b--\n", "", TRUE, "" },
 	{ "HTML without a MIME charset: its <meta> names one",
 	  "Message-ID: <n12@x>\nContent-Type: text/html\n\n<html><head>"
 	  "<meta http-equiv=\"Content-Type\" content=\"text/html; "
