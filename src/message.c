@@ -1073,33 +1073,30 @@ message_collect(struct message_ctx *ctx, GMimeObject *obj, int depth)
 }
 
 /* Whether base64 content is no base64 at all: plain words under a wrong
-   Content-Transfer-Encoding (decoding them gives binary noise).  Looks
-   at the first 4 KB: base64 has no blanks inside its lines nor
-   punctuation, text has plenty. */
+   Content-Transfer-Encoding (decoding them gives binary noise).  Its
+   first line that is not empty says: base64 has no blanks inside its
+   lines, text has (what follows the base64, a scanner's footer or a
+   stray character, does not count: GMime skips it). */
 static gboolean
 part_base64_is_text(GMimeDataWrapper *wrapper)
 {
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(wrapper);
-	char buf[4096];
+	char buf[1024];
 	gssize n;
-	size_t valid = 0, other = 0;
+	gssize i = 0;
+	gboolean text = FALSE;
 
 	if (raw == NULL || g_mime_stream_reset(raw) == -1)
 		return FALSE;
 	n = g_mime_stream_read(raw, buf, sizeof(buf));
 	g_mime_stream_reset(raw);
-	for (gssize i = 0; i < n; i++) {
-		guchar c = (guchar)buf[i];
-
-		if (g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=')
-			valid++;
-		else if ((c == ' ' || c == '\t') && i + 1 < n &&
-			 g_ascii_isgraph(buf[i + 1]))
-			other++;	/* a blank inside a line */
-		else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			other++;
-	}
-	return n > 0 && other * 20 > valid;
+	while (i < n && g_ascii_isspace(buf[i]))
+		i++;
+	for (; i + 1 < n && buf[i] != '\n'; i++)
+		if ((buf[i] == ' ' || buf[i] == '\t') && i > 0 &&
+		    g_ascii_isgraph(buf[i - 1]) && g_ascii_isgraph(buf[i + 1]))
+			text = TRUE;
+	return text;
 }
 
 /* Return the decoded content of a part as a new GByteArray. */
@@ -1854,11 +1851,6 @@ content_type_string(GMimeObject *obj)
 	return s;
 }
 
-/* A name for a part sent without one, from its type: "invite.ics" for
-   the first calendar, "signature.asc" / "smime.p7s" for signatures, else
-   "part-N.<ext>" with N the leaf's position (1-based) in the message
-   ("part-2.eml" for a forwarded message, ".bin" for a type not known
-   here). */
 /* Types sent without a file name and the extension given them. */
 static const struct {
 	const char *type, *subtype;
@@ -1921,6 +1913,11 @@ part_type_for_name(const char *name)
 	return g_strdup("application/octet-stream");
 }
 
+/* A name for a part sent without one, from its type: "invite.ics" for
+   the first calendar, "signature.asc" / "smime.p7s" for signatures, else
+   "part-N.<ext>" with N the leaf's position (1-based) in the message
+   ("part-2.eml" for a forwarded message, ".bin" for a type not known
+   here). */
 static char *
 filename_for_part(GMimeObject *obj, guint n, gboolean *had_calendar)
 {
@@ -2292,74 +2289,127 @@ fields_is_boundary(const char *p, const char *stop, GPtrArray *boundaries)
 	return FALSE;
 }
 
-static GBytes *
-message_fields_bounded(const char *data, size_t len)
+/*
+ * The lines of a mail's header blocks, one after the other: the top one
+ * and each after a line "--boundary" of a boundary some Content-Type
+ * declared; body lines are passed over, the empty line ends a block.
+ */
+struct header_walk {
+	const char *p, *end;	/* the next line; the mail's end */
+	const char *field;	/* the field being read, or NULL */
+	GPtrArray *boundaries;	/* char *: the boundaries declared */
+	gboolean header;	/* p is in a header block */
+};
+
+static void
+header_walk_init(struct header_walk *w, const char *data, size_t len)
 {
-	const char *p = data, *end = data + len, *field = NULL;
-	const char *copied = data;	/* data before this is in out */
-	GPtrArray *boundaries;
-	GByteArray *out = NULL;
-	gboolean header = TRUE;
+	w->p = data;
+	w->end = data + len;
+	w->field = NULL;
+	w->boundaries = g_ptr_array_new_with_free_func(g_free);
+	w->header = TRUE;
+}
 
-	if (len <= MESSAGE_MAX_FIELD)	/* no field can be that long */
-		return NULL;
-	boundaries = g_ptr_array_new_with_free_func(g_free);
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol != NULL ? eol + 1 : end;
+/* End the header block before line p: a body follows. */
+static void
+header_walk_end(struct header_walk *w, const char *p)
+{
+	if (w->field != NULL)
+		fields_note_boundary(w->field, p, w->boundaries);
+	w->field = NULL;
+	w->header = FALSE;
+}
 
-		if (!header) {
-			if (*p == '-' && boundaries->len > 0 &&
-			    fields_is_boundary(p, next, boundaries)) {
-				header = TRUE;
-				field = NULL;
+/* The next line of a header block, [*line_r, *next_r) with its line
+   break, w->field the field it starts or continues (or the line itself
+   when it is no field); FALSE at the end of the mail.  The caller may
+   move w->p on (past what it consumed) or end the block. */
+static gboolean
+header_walk_next(struct header_walk *w, const char **line_r,
+		 const char **next_r)
+{
+	while (w->p < w->end) {
+		const char *p = w->p;
+		const char *eol = memchr(p, '\n', (size_t)(w->end - p));
+		const char *next = eol != NULL ? eol + 1 : w->end;
+
+		w->p = next;
+		if (!w->header) {
+			if (*p == '-' && w->boundaries->len > 0 &&
+			    fields_is_boundary(p, next, w->boundaries)) {
+				w->header = TRUE;
+				w->field = NULL;
 			}
-			p = next;
 			continue;
 		}
-		if (*p == '\n' || (*p == '\r' && p + 1 < end &&
+		if (*p == '\n' || (*p == '\r' && p + 1 < w->end &&
 				    p[1] == '\n')) {
-			if (field != NULL)
-				fields_note_boundary(field, p, boundaries);
-			header = FALSE;	/* a body follows */
-			p = next;
+			header_walk_end(w, p);
 			continue;
 		}
 		if (*p != ' ' && *p != '\t') {
-			if (field != NULL)
-				fields_note_boundary(field, p, boundaries);
-			field = p;
+			if (w->field != NULL)
+				fields_note_boundary(w->field, p,
+						     w->boundaries);
+			w->field = p;
 		}
-		if (field != NULL &&
-		    (size_t)(next - field) > MESSAGE_MAX_FIELD) {
-			const char *cut = field + MESSAGE_MAX_FIELD;
-			const char *after = next;
-
-			/* skip the rest of the field */
-			while (after < end && (*after == ' ' ||
-					       *after == '\t')) {
-				eol = memchr(after, '\n',
-					     (size_t)(end - after));
-				after = eol != NULL ? eol + 1 : end;
-			}
-			fields_note_boundary(field, cut, boundaries);
-			if (out == NULL)
-				out = g_byte_array_sized_new((guint)len);
-			g_byte_array_append(out, (const guint8 *)copied,
-					    (guint)(cut - copied));
-			g_byte_array_append(out, (const guint8 *)"\n", 1);
-			copied = after;
-			field = NULL;
-			next = after;
-		}
-		p = next;
+		*line_r = p;
+		*next_r = next;
+		return TRUE;
 	}
-	g_ptr_array_unref(boundaries);
+	return FALSE;
+}
+
+/* A repaired copy made whole: out (NULL when nothing was changed), the
+   rest of the mail from copied to end appended. */
+static GBytes *
+copy_finish(GByteArray *out, const char *copied, const char *end)
+{
 	if (out == NULL)
 		return NULL;
 	g_byte_array_append(out, (const guint8 *)copied,
 			    (guint)(end - copied));
 	return g_byte_array_free_to_bytes(out);
+}
+
+static GBytes *
+message_fields_bounded(const char *data, size_t len)
+{
+	const char *copied = data;	/* data before this is in out */
+	const char *line, *next;
+	struct header_walk w;
+	GByteArray *out = NULL;
+
+	if (len <= MESSAGE_MAX_FIELD)	/* no field can be that long */
+		return NULL;
+	header_walk_init(&w, data, len);
+	while (header_walk_next(&w, &line, &next)) {
+		const char *cut, *after = next;
+
+		if (w.field == NULL ||
+		    (size_t)(next - w.field) <= MESSAGE_MAX_FIELD)
+			continue;
+		/* skip the rest of the field */
+		cut = w.field + MESSAGE_MAX_FIELD;
+		while (after < w.end && (*after == ' ' || *after == '\t')) {
+			const char *eol = memchr(after, '\n',
+						 (size_t)(w.end - after));
+
+			after = eol != NULL ? eol + 1 : w.end;
+		}
+		fields_note_boundary(w.field, cut, w.boundaries);
+		if (out == NULL)
+			out = g_byte_array_sized_new((guint)len);
+		g_byte_array_append(out, (const guint8 *)copied,
+				    (guint)(cut - copied));
+		g_byte_array_append(out, (const guint8 *)"\n", 1);
+		copied = after;
+		w.field = NULL;
+		w.p = after;
+	}
+	g_ptr_array_unref(w.boundaries);
+	return copy_finish(out, copied, w.end);
 }
 
 /* Whether [p, stop) is a line of blanks only (at least one), before its
@@ -2380,11 +2430,14 @@ line_is_blank_only(const char *p, const char *stop)
 static gboolean
 line_is_field(const char *p, const char *stop)
 {
-	const char *q = p;
+	const char *q = p, *name_end;
 
 	while (q < stop && *q > ' ' && *q < 0x7f && *q != ':')
 		q++;
-	return q > p && q < stop && *q == ':';
+	name_end = q;
+	while (q < stop && (*q == ' ' || *q == '\t'))
+		q++;	/* "Subject :" (RFC 5322's obsolete syntax) */
+	return name_end > p && q < stop && *q == ':';
 }
 
 /*
@@ -2462,14 +2515,36 @@ message_header_repair(const char *data, size_t len, GBytes **repaired_r)
 	return skip;
 }
 
+/* The first field among the lines from p on, before the header block
+   ends (an empty line, a boundary line, 1,000 lines); NULL when none. */
+static const char *
+field_ahead(const char *p, const char *end, GPtrArray *boundaries)
+{
+	for (int lines = 0; p < end && lines < 1000; lines++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+			return NULL;
+		if (*p == '-' && boundaries->len > 0 &&
+		    fields_is_boundary(p, next, boundaries))
+			return NULL;
+		if (line_is_field(p, next))
+			return p;
+		p = next;
+	}
+	return NULL;
+}
+
 /*
  * A header block with a line in it that is neither a field nor a
  * continuation ("Content-Transfer-Encoding: base64" followed at once by
  * the base64, the blank line left out): GMime reads the rest of the part
  * as a broken header and the attachment comes out empty.  Read as most
  * mailers do, the header ends before that line (one without a colon,
- * not followed by a field: a field with a bad name stays a field, a stray
- * line among fields is skipped as GMime does).  Every header block is
+ * with no field after it in the block: a field with a bad name stays a
+ * field, stray lines among fields, a field folded without indentation,
+ * are skipped as GMime does).  Every header block is
  * looked at: the top one and those after a line "--boundary" of a
  * boundary some Content-Type declared.  NULL when none needs it, else a
  * copy with the blank lines put in.  Only run when GMime complained.
@@ -2477,81 +2552,45 @@ message_header_repair(const char *data, size_t len, GBytes **repaired_r)
 static GBytes *
 message_part_headers_repair(const char *data, size_t len)
 {
-	const char *p = data, *end = data + len, *field = NULL;
 	const char *copied = data;	/* data before this is in out */
-	GPtrArray *boundaries = g_ptr_array_new_with_free_func(g_free);
+	const char *line, *next, *field;
+	struct header_walk w;
 	GByteArray *out = NULL;
-	gboolean header = TRUE;
 
+	header_walk_init(&w, data, len);
 	/* an mbox "From " line before the top header is no field */
-	if (len > 5 && memcmp(p, "From ", 5) == 0) {
-		const char *eol = memchr(p, '\n', len);
+	if (len > 5 && memcmp(data, "From ", 5) == 0) {
+		const char *eol = memchr(data, '\n', len);
 
-		p = eol != NULL ? eol + 1 : end;
+		w.p = eol != NULL ? eol + 1 : w.end;
 	}
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol != NULL ? eol + 1 : end;
-
-		if (!header) {
-			if (*p == '-' && boundaries->len > 0 &&
-			    fields_is_boundary(p, next, boundaries)) {
-				header = TRUE;
-				field = NULL;
-			}
-			p = next;
+	while (header_walk_next(&w, &line, &next)) {
+		if (*line == ' ' || *line == '\t' ||
+		    line_is_field(line, next) ||
+		    memchr(line, ':', (size_t)(next - line)) != NULL)
+			continue;	/* a field, or a broken one: kept */
+		if (*line == '-' && w.boundaries->len > 0 &&
+		    fields_is_boundary(line, next, w.boundaries))
+			continue;	/* an empty part: its header ends */
+		if ((field = field_ahead(next, w.end, w.boundaries)) != NULL) {
+			w.p = field;	/* stray lines among fields: skipped */
 			continue;
 		}
-		if (*p == '\n' || (*p == '\r' && p + 1 < end &&
-				    p[1] == '\n')) {
-			if (field != NULL)
-				fields_note_boundary(field, p, boundaries);
-			header = FALSE;	/* a body follows */
-			p = next;
-			continue;
-		}
-		if (*p == ' ' || *p == '\t') {
-			p = next;	/* a continuation */
-			continue;
-		}
-		if (field != NULL)
-			fields_note_boundary(field, p, boundaries);
-		field = NULL;
-		if (line_is_field(p, next) ||
-		    memchr(p, ':', (size_t)(next - p)) != NULL) {
-			field = p;	/* a field, or a broken one: kept */
-			p = next;
-			continue;
-		}
-		if (*p == '-' && boundaries->len > 0 &&
-		    fields_is_boundary(p, next, boundaries)) {
-			p = next;	/* an empty part: its header ends */
-			continue;
-		}
-		if (next < end && line_is_field(next, end)) {
-			p = next;	/* a stray line among fields: skipped */
-			continue;
-		}
-		/* the header ends here: the blank line it lacks */
+		/* the header ends here: the blank line it lacks, in the line
+		   breaks of the line before */
 		if (out == NULL)
 			out = g_byte_array_sized_new((guint)len + 64);
 		g_byte_array_append(out, (const guint8 *)copied,
-				    (guint)(p - copied));
-		/* in the line breaks of the line before */
-		if (p > data + 1 && p[-2] == '\r')
+				    (guint)(line - copied));
+		if (line > data + 1 && line[-2] == '\r')
 			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
 		else
 			g_byte_array_append(out, (const guint8 *)"\n", 1);
-		copied = p;
-		header = FALSE;
-		p = next;
+		copied = line;
+		header_walk_end(&w, line);
 	}
-	g_ptr_array_unref(boundaries);
-	if (out == NULL)
-		return NULL;
-	g_byte_array_append(out, (const guint8 *)copied,
-			    (guint)(end - copied));
-	return g_byte_array_free_to_bytes(out);
+	g_ptr_array_unref(w.boundaries);
+	return copy_finish(out, copied, w.end);
 }
 
 /*

@@ -1240,6 +1240,26 @@ test_sweep_cases(void)
 	msg = message_parse(raw, strlen(raw));
 	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
 	message_free(msg);
+	/* ... and so is base64 with a footer or a stray character */
+	raw = "Message-ID: <s8@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJpbnRlciBpcyBicm9rZW4u\n\n-- scanned by Virus Guard, "
+	    "no virus found --\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_true(g_str_has_prefix(msg->body, "My printer is broken."));
+	message_free(msg);
+	raw = "Message-ID: <s9@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJp*bnRlciBpcyBicm9rZW4u\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
+	message_free(msg);
+	/* a field folded without indentation, an obsolete "Name :" after a
+	   line with no colon: the header goes on */
+	raw = "Message-ID: <s10@x>\nTo: a@x.example,\nb@x.example\nFrom\n"
+	    " : <c@x.example>\nSubject : hi\n\nbody\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->subject, ==, "hi");
+	g_assert_cmpstr(msg->body, ==, "body\n");
+	message_free(msg);
 	/* base64 words of a length none has stay as written */
 	raw = "Subject: =?UTF-8?B?nnDusSNdG92w6Fuw61fMjAxOF8wMy0xMzMyNTMzMTkzLn"
 	    "BkZg==?=\nMessage-ID: <s6@x>\n\nhi\n";
