@@ -1082,8 +1082,7 @@ part_base64_is_text(GMimeDataWrapper *wrapper)
 {
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(wrapper);
 	char buf[1024];
-	gssize n;
-	gssize i = 0;
+	gssize n, i = 0, word;
 	gboolean text = FALSE;
 
 	if (raw == NULL || g_mime_stream_reset(raw) == -1)
@@ -1092,6 +1091,14 @@ part_base64_is_text(GMimeDataWrapper *wrapper)
 	g_mime_stream_reset(raw);
 	while (i < n && g_ascii_isspace(buf[i]))
 		i++;
+	/* a whole base64 word first ("ecO2dMOkIHZhYW4uCg== ignored"): base64
+	   with junk after it */
+	for (word = i; word < n && !g_ascii_isspace(buf[word]); word++)
+		;
+	word -= i;
+	if (word % 4 == 0 && (word >= 16 || (word > 0 &&
+					     buf[i + word - 1] == '=')))
+		return FALSE;
 	for (; i + 1 < n && buf[i] != '\n'; i++)
 		if ((buf[i] == ' ' || buf[i] == '\t') && i > 0 &&
 		    g_ascii_isgraph(buf[i - 1]) && g_ascii_isgraph(buf[i + 1]))

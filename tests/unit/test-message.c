@@ -1252,6 +1252,11 @@ test_sweep_cases(void)
 	msg = message_parse(raw, strlen(raw));
 	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
 	message_free(msg);
+	raw = "Message-ID: <s11@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJpbnRlciBpcyBicm9rZW4uCg== ignored\n";
+	msg = message_parse(raw, strlen(raw));
+	g_assert_cmpstr(msg->body, ==, "My printer is broken.\n");
+	message_free(msg);
 	/* a field folded without indentation, an obsolete "Name :" after a
 	   line with no colon: the header goes on */
 	raw = "Message-ID: <s10@x>\nTo: a@x.example,\nb@x.example\nFrom\n"
