@@ -2664,6 +2664,34 @@ message_boundary_repair(const char *data, size_t len)
 	return NULL;
 }
 
+/* GMime's reading of a whole mail, or NULL. */
+static GMimeMessage *
+message_gmime_parse(const char *data, size_t len, GMimeParserOptions *options)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *gmsg;
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	gmsg = g_mime_parser_construct_message(parser, options);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return gmsg;
+}
+
+/* Parse from copy from now on, when there is one (a repaired copy of the
+   mail): its bytes in *data, *len. */
+static void
+message_use_copy(GBytes *copy, const char **data, size_t *len)
+{
+	gsize n;
+
+	if (copy == NULL)
+		return;
+	*data = g_bytes_get_data(copy, &n);
+	*len = n;
+}
+
 struct message *
 message_parse(const char *data, size_t len)
 {
@@ -2672,8 +2700,6 @@ message_parse(const char *data, size_t len)
 	};
 	struct message_ctx ctx;
 	struct message *msg;
-	GMimeStream *stream;
-	GMimeParser *parser;
 	GMimeMessage *gmsg = NULL;
 	GMimeObject *top = NULL;
 	GBytes *bounded, *repaired = NULL, *semicolon, *blanked = NULL;
@@ -2692,29 +2718,16 @@ message_parse(const char *data, size_t len)
 		size_t skip = message_header_repair(data, len, &repaired);
 
 		if (repaired != NULL) {
-			gsize n;
-
-			data = g_bytes_get_data(repaired, &n);
-			len = n;
+			message_use_copy(repaired, &data, &len);
 		} else {
 			data += skip;
 			len -= skip;
 		}
 	}
 	semicolon = len > 0 ? message_boundary_repair(data, len) : NULL;
-	if (semicolon != NULL) {
-		gsize n;
-
-		data = g_bytes_get_data(semicolon, &n);
-		len = n;
-	}
+	message_use_copy(semicolon, &data, &len);
 	bounded = len > 0 ? message_fields_bounded(data, len) : NULL;
-	if (bounded != NULL) {
-		gsize n;
-
-		data = g_bytes_get_data(bounded, &n);
-		len = n;
-	}
+	message_use_copy(bounded, &data, &len);
 	message_pin_header_charsets(data, len, fallback);
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -2743,31 +2756,17 @@ message_parse(const char *data, size_t len)
 	if (bounded != NULL)
 		message_ctx_error(&ctx, "header field over 65536 bytes cut");
 
-	if (len > 0) {
-		stream = g_mime_stream_mem_new_with_buffer(data, len);
-		parser = g_mime_parser_new_with_stream(stream);
-		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-		gmsg = g_mime_parser_construct_message(parser, ctx.options);
-		g_object_unref(parser);
-		g_object_unref(stream);
-	}
+	if (len > 0)
+		gmsg = message_gmime_parse(data, len, ctx.options);
 	if (len > 0 && strstr(ctx.errors->str, "invalid header line") != NULL &&
 	    (blanked = message_part_headers_repair(data, len)) != NULL) {
-		gsize n;
-
 		/* again, with the header blocks ended where they break */
-		data = g_bytes_get_data(blanked, &n);
-		len = n;
+		message_use_copy(blanked, &data, &len);
 		ctx.data = data;
 		ctx.len = len;
 		if (gmsg != NULL)
 			g_object_unref(gmsg);
-		stream = g_mime_stream_mem_new_with_buffer(data, len);
-		parser = g_mime_parser_new_with_stream(stream);
-		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-		gmsg = g_mime_parser_construct_message(parser, ctx.options);
-		g_object_unref(parser);
-		g_object_unref(stream);
+		gmsg = message_gmime_parse(data, len, ctx.options);
 	}
 	if (gmsg == NULL)
 		message_ctx_error(&ctx, "no MIME message could be read");

@@ -1196,6 +1196,16 @@ test_smime_opaque(void)
 	message_free(msg);
 }
 
+/* Parse raw and check the body it gives. */
+static void
+assert_body(const char *raw, const char *body)
+{
+	struct message *msg = message_parse(raw, strlen(raw));
+
+	g_assert_cmpstr(msg->body, ==, body);
+	message_free(msg);
+}
+
 /* What a third sweep of real-world test mail found. */
 static void
 test_sweep_cases(void)
@@ -1229,17 +1239,13 @@ test_sweep_cases(void)
 	check_invariants(msg);
 	message_free(msg);
 	/* plain words labelled base64 are the text */
-	raw = "Message-ID: <s4@x>\nContent-Transfer-Encoding: base64\n\n"
-	    "My printer is broken, please help.\n";
-	msg = message_parse(raw, strlen(raw));
-	g_assert_cmpstr(msg->body, ==, "My printer is broken, please help.\n");
-	message_free(msg);
+	assert_body("Message-ID: <s4@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "My printer is broken, please help.\n",
+	    "My printer is broken, please help.\n");
 	/* ... real base64 is decoded */
-	raw = "Message-ID: <s5@x>\nContent-Transfer-Encoding: base64\n\n"
-	    "TXkgcHJpbnRlciBpcyBicm9rZW4u\n";
-	msg = message_parse(raw, strlen(raw));
-	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
-	message_free(msg);
+	assert_body("Message-ID: <s5@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJpbnRlciBpcyBicm9rZW4u\n",
+	    "My printer is broken.");
 	/* ... and so is base64 with a footer or a stray character */
 	raw = "Message-ID: <s8@x>\nContent-Transfer-Encoding: base64\n\n"
 	    "TXkgcHJpbnRlciBpcyBicm9rZW4u\n\n-- scanned by Virus Guard, "
@@ -1247,16 +1253,12 @@ test_sweep_cases(void)
 	msg = message_parse(raw, strlen(raw));
 	g_assert_true(g_str_has_prefix(msg->body, "My printer is broken."));
 	message_free(msg);
-	raw = "Message-ID: <s9@x>\nContent-Transfer-Encoding: base64\n\n"
-	    "TXkgcHJp*bnRlciBpcyBicm9rZW4u\n";
-	msg = message_parse(raw, strlen(raw));
-	g_assert_cmpstr(msg->body, ==, "My printer is broken.");
-	message_free(msg);
-	raw = "Message-ID: <s11@x>\nContent-Transfer-Encoding: base64\n\n"
-	    "TXkgcHJpbnRlciBpcyBicm9rZW4uCg== ignored\n";
-	msg = message_parse(raw, strlen(raw));
-	g_assert_cmpstr(msg->body, ==, "My printer is broken.\n");
-	message_free(msg);
+	assert_body("Message-ID: <s9@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJp*bnRlciBpcyBicm9rZW4u\n",
+	    "My printer is broken.");
+	assert_body("Message-ID: <s11@x>\nContent-Transfer-Encoding: base64\n\n"
+	    "TXkgcHJpbnRlciBpcyBicm9rZW4uCg== ignored\n",
+	    "My printer is broken.\n");
 	/* a field folded without indentation, an obsolete "Name :" after a
 	   line with no colon: the header goes on */
 	raw = "Message-ID: <s10@x>\nTo: a@x.example,\nb@x.example\nFrom\n"
